@@ -1,9 +1,116 @@
-"""`holmes investigate` and `holmes ask` (filled in by the core issue)."""
+"""`holmes investigate` and `holmes ask`: run an investigation from the terminal against a cluster or a bundle."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.console import Console
+
+from holmes.cli.render import FORMATS, print_text, to_json, to_markdown
+from holmes.config import Settings, load_settings
+from holmes.domain import Diagnosis, Subject, Trigger
+from holmes.errors import UserError
+
+BUNDLE_HELP = "Investigate a recorded incident (a bundle directory) served by the replay API; no cluster needed."
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("investigate")(investigate_cmd)
+    app.command("ask")(ask_cmd)
+
+
+def investigate_cmd(
+    kind: str | None = typer.Argument(None, help="Kind of the subject, e.g. pod, node, deployment."),
+    target: str | None = typer.Argument(None, help="NAMESPACE/NAME (or NAME for cluster-scoped kinds)."),
+    bundle: Path | None = typer.Option(None, "--bundle", "-b", help=BUNDLE_HELP),
+    output: str = typer.Option("text", "-o", "--output", help="text, markdown or json"),
+    no_llm: bool = typer.Option(False, "--no-llm", help="Use the runbook engine alone, even with a model configured."),
+    config: Path | None = typer.Option(None, "--config", help="Config file (default: user config dir)."),
+    runbooks: list[Path] = typer.Option([], "--runbooks", help="Extra runbook directory (repeatable)."),
+) -> None:
+    """Investigate a subject (`holmes investigate pod llm/vllm-0`) or a bundle's own trigger (`--bundle DIR`)."""
+    if kind and not target:
+        raise UserError("name the subject as KIND NAMESPACE/NAME, e.g. 'holmes investigate pod llm/vllm-0'")
+    subject = Subject.parse(f"{kind} {target}") if kind and target else None
+    _run(subject=subject, question=None, bundle=bundle, output=output, no_llm=no_llm, config=config,
+         runbooks=runbooks)
+
+
+def ask_cmd(
+    question: str = typer.Argument(..., help="A question in plain words, e.g. 'why is pod llm/vllm-0 pending?'"),
+    bundle: Path | None = typer.Option(None, "--bundle", "-b", help=BUNDLE_HELP),
+    output: str = typer.Option("text", "-o", "--output", help="text, markdown or json"),
+    no_llm: bool = typer.Option(False, "--no-llm", help="Use the runbook engine alone, even with a model configured."),
+    config: Path | None = typer.Option(None, "--config", help="Config file (default: user config dir)."),
+    runbooks: list[Path] = typer.Option([], "--runbooks", help="Extra runbook directory (repeatable)."),
+) -> None:
+    """Ask a question; the agent answers when a model is configured, the runbook engine otherwise."""
+    _run(subject=subject_in_question(question), question=question, bundle=bundle, output=output, no_llm=no_llm,
+         config=config, runbooks=runbooks)
+
+
+def subject_in_question(question: str) -> Subject | None:
+    """Find `pod ns/name` (or `ns/name`) named in a question, so checks know what to read."""
+    import re
+
+    match = re.search(r"\b(?:(pod|node|deployment|statefulset|daemonset|job|inferenceservice|isvc|"
+                      r"resourceclaim|claim)\s+)?([a-z0-9][a-z0-9.-]*/[a-z0-9][a-z0-9.-]*)\b", question)
+    if not match:
+        return None
+    kind = {"isvc": "inferenceservice", "claim": "resourceclaim"}.get(match.group(1) or "pod", match.group(1) or "pod")
+    try:
+        return Subject.parse(f"{kind} {match.group(2)}")
+    except ValueError:
+        return None
+
+
+def _run(*, subject: Subject | None, question: str | None, bundle: Path | None, output: str, no_llm: bool,
+         config: Path | None, runbooks: list[Path]) -> None:
+    from holmes.investigation import check_subject, investigate, open_sources
+
+    if output not in FORMATS:
+        raise UserError(f"unknown output format {output!r}; choose one of: {', '.join(FORMATS)}")
+    settings = _settings(config, runbooks)
+    if bundle is not None and not bundle.is_dir():
+        raise UserError(f"{bundle}: bundle directory not found")
+    err = Console(stderr=True)
+    with open_sources(settings, bundle) as sources:
+        trigger = _trigger(subject, question, sources)
+        check_subject(sources, trigger)
+        with err.status(f"investigating {trigger.describe()}…") as status:
+            def progress(line: str) -> None:
+                status.update(f"[dim]{line}[/]")
+                if err.is_terminal:
+                    err.log(f"[dim]{line}[/]")
+
+            diagnosis = investigate(trigger, settings, sources, use_llm=not no_llm, progress=progress)
+    _print(diagnosis, output)
+
+
+def _settings(config: Path | None, runbooks: list[Path]) -> Settings:
+    settings = load_settings(config)
+    for directory in runbooks:
+        if not directory.is_dir():
+            raise UserError(f"{directory}: runbook directory not found")
+    settings.runbook_dirs = [*settings.runbook_dirs, *(str(d) for d in runbooks)]
+    return settings
+
+
+def _trigger(subject: Subject | None, question: str | None, sources: object) -> Trigger:
+    bundle = getattr(sources, "bundle", None)
+    if subject is None and question is None:
+        if bundle is None:
+            raise UserError("nothing to investigate: name a subject (KIND NAMESPACE/NAME) or pass --bundle DIR")
+        trigger: Trigger = bundle.spec.trigger
+        return trigger
+    return Trigger(question=question, subject=subject)
+
+
+def _print(diagnosis: Diagnosis, output: str) -> None:
+    if output == "json":
+        typer.echo(to_json(diagnosis))
+    elif output == "markdown":
+        typer.echo(to_markdown(diagnosis))
+    else:
+        print_text(diagnosis, Console())
