@@ -45,7 +45,7 @@ def open_sources(settings: Settings, bundle_dir: Path | None = None) -> Iterator
     if settings.prometheus.url:
         from holmes.sources.prometheus import PrometheusReader
 
-        sources.prometheus = PrometheusReader(settings.prometheus)
+        sources.prometheus = PrometheusReader.from_settings(settings.prometheus)
     else:
         sources.gaps.append("prometheus: no URL configured (prometheus.url); metric checks skipped")
     yield sources
@@ -75,7 +75,7 @@ def _start_bundle_prometheus(settings: Settings, bundle: Any, stack: ExitStack, 
         sources.gaps.append(f"prometheus: {served.reason}")
         return
     prometheus_settings = settings.prometheus.model_copy(update={"url": served.url})
-    sources.prometheus = PrometheusReader(prometheus_settings)
+    sources.prometheus = PrometheusReader.from_settings(prometheus_settings)
 
 
 def tool_context(settings: Settings, sources: Sources) -> ToolContext:
