@@ -1,0 +1,74 @@
+"""Check a bundle's OpenMetrics file line by line, so a malformed one is reported by file and line.
+
+promtool's backfill parser says what is wrong but not where; this check runs first and names the line.
+It accepts what promtool accepts for backfilling: every sample carries a timestamp in seconds, and the
+file ends with `# EOF`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from holmes.errors import UserError
+
+_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+_LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"'
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Inf|NaN"
+_LABELS = rf"\{{(?:{_LABEL}(?:,{_LABEL})*)?\}}"
+_SAMPLE = re.compile(rf"^(?P<name>{_NAME})(?P<labels>{_LABELS})? (?P<value>{_NUMBER})"
+                     rf"(?: (?P<ts>{_NUMBER}))?(?: # {_LABELS} (?:{_NUMBER})(?: {_NUMBER})?)?$")
+_TYPES = "counter|gauge|histogram|gaugehistogram|stateset|info|summary|unknown"
+_TYPE = re.compile(rf"^# TYPE (?P<name>{_NAME}) (?:{_TYPES})$")
+_HELP = re.compile(rf"^# HELP (?P<name>{_NAME})(?: .*)?$")
+_UNIT = re.compile(rf"^# UNIT (?P<name>{_NAME}) (?P<unit>[a-zA-Z0-9_:]*)$")
+
+# timestamps are seconds; anything past the year 5138 is almost surely milliseconds
+_MAX_SECONDS = 1e11
+
+
+def _line_problem(line: str) -> str | None:
+    """What is wrong with one line that is not `# EOF`, or None."""
+    if not line.strip():
+        return "blank line (OpenMetrics allows none)"
+    if line.startswith("#"):
+        if _TYPE.match(line) or _HELP.match(line):
+            return None
+        unit = _UNIT.match(line)
+        if unit:
+            return None if unit["name"].endswith(unit["unit"]) else f"unit {unit['unit']!r} is not a suffix of the name"
+        return "unknown comment; expected # TYPE, # HELP, # UNIT or # EOF"
+    sample = _SAMPLE.match(line)
+    if not sample:
+        return "not a sample: expected NAME{label=\"value\",...} VALUE TIMESTAMP"
+    if sample["ts"] is None:
+        return "sample has no timestamp; bundle metrics need one (unix seconds)"
+    if float(sample["ts"]) > _MAX_SECONDS:
+        return f"timestamp {sample['ts']} looks like milliseconds; OpenMetrics timestamps are seconds"
+    return None
+
+
+def validate_openmetrics(path: Path) -> int:
+    """Raise UserError naming the file and line of the first problem; return the number of samples."""
+    samples = 0
+    eof_at = 0
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, raw in enumerate(handle, start=1):
+                line = raw.rstrip("\n")
+                if eof_at:
+                    raise UserError(f"{path}:{number}: data after '# EOF' (line {eof_at})")
+                if line == "# EOF":
+                    eof_at = number
+                    continue
+                problem = _line_problem(line)
+                if problem:
+                    raise UserError(f"{path}:{number}: {problem}: {line[:120]!r}")
+                samples += not line.startswith("#")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    if not eof_at:
+        raise UserError(f"{path}: does not end with '# EOF' (OpenMetrics needs it)")
+    return samples
