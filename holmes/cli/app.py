@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from holmes.cli import config_cmd, eval_cmd, investigate, replay, runbooks, serve, slack, toolsets
+from holmes.cli import config_cmd, eval_cmd, incident, investigate, replay, runbooks, serve, slack, toolsets
 
 app = typer.Typer(name="holmes", help="Troubleshoot AI inference on Kubernetes: GPUs, DRA, vLLM, KServe.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -19,7 +19,7 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
         os.environ["HOLMES_DEBUG"] = "1"
 
 
-for module in (investigate, replay, toolsets, runbooks, eval_cmd, serve, slack, config_cmd):
+for module in (investigate, replay, toolsets, runbooks, eval_cmd, incident, serve, slack, config_cmd):
     module.register(app)
 
 
