@@ -1,0 +1,71 @@
+"""Read YAML files one document at a time, turning every parse problem into one line naming file and line."""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from holmes.errors import UserError
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML that keeps timestamps as the strings the API serves instead of datetime objects."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_documents(path: Path, shown: str) -> Iterator[tuple[int, Any]]:
+    """(1-based document number, document) for each non-empty document; `shown` names the file in errors."""
+    with path.open("rb") as stream:
+        try:
+            for number, document in enumerate(yaml.load_all(stream, Loader=_Loader), start=1):
+                if document is not None:
+                    yield number, document
+        except yaml.reader.ReaderError as exc:
+            raise UserError(f"{shown}: not UTF-8 text ({_first_bad_byte(path) or exc.reason})") from None
+        except yaml.MarkedYAMLError as exc:
+            raise UserError(f"{shown}:{_line(exc)}: malformed YAML: {_problem(exc)}") from None
+        except yaml.YAMLError as exc:
+            raise UserError(f"{shown}: malformed YAML: {str(exc).splitlines()[0]}") from None
+
+
+def read_document(path: Path, shown: str) -> Any:
+    """The single document of a file such as incident.yaml (None when empty)."""
+    documents = list(read_documents(path, shown))
+    if len(documents) > 1:
+        raise UserError(f"{shown}: expected one YAML document, found {len(documents)}")
+    return documents[0][1] if documents else None
+
+
+def _first_bad_byte(path: Path) -> str:
+    """Where a file stops being UTF-8, read in chunks so a large file is never held whole."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return f"byte 0x{chunk[exc.start]:02x} at offset {offset + exc.start}"
+            offset += len(chunk)
+    return ""
+
+
+def _line(exc: yaml.MarkedYAMLError) -> int:
+    mark = exc.problem_mark or exc.context_mark
+    return mark.line + 1 if mark is not None else 0
+
+
+def _problem(exc: yaml.MarkedYAMLError) -> str:
+    parts = [exc.context, exc.problem]
+    return " ".join(part for part in parts if part) or "cannot parse"
