@@ -24,6 +24,10 @@ BUILTIN_MODULES = ("kubernetes", "events", "pods", "logs", "nodes", "dra", "kser
 
 Status = Literal["ready", "disabled", "off"]
 
+# ToolContext.extras keys a caller sets to say why a source is missing (e.g. the kubeconfig error)
+KUBE_MISSING = "kube_missing_reason"
+PROMETHEUS_MISSING = "prometheus_missing_reason"
+
 
 @dataclass
 class ToolsetStatus:
@@ -198,7 +202,7 @@ class _Prerequisites:
         if not self._kube_checked:
             self._kube_checked = True
             if self.ctx.kube is None:
-                self._kube_problem = "no Kubernetes API configured"
+                self._kube_problem = self.ctx.extras.get(KUBE_MISSING) or "no Kubernetes API configured"
             else:
                 try:
                     self.ctx.kube.server_version()
@@ -218,7 +222,7 @@ class _Prerequisites:
 
     def _prometheus(self) -> str:
         if self.ctx.prometheus is None:
-            return "no Prometheus URL configured"
+            return str(self.ctx.extras.get(PROMETHEUS_MISSING) or "no Prometheus URL configured")
         check = getattr(self.ctx.prometheus, "check", None)
         if callable(check):
             try:

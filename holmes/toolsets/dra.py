@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from holmes.sources.kube import KubeError, KubeReader
 from holmes.toolsets import dra_shapes as shapes
 from holmes.toolsets import events as events_mod
 from holmes.toolsets.access import kube, list_all, meta, not_found, reads_kube
@@ -108,11 +109,22 @@ def _slice_lines(resource_slice: dict[str, Any], max_devices: int) -> list[str]:
     return lines
 
 
+def _list_slices(reader: KubeReader, selector: str) -> list[dict[str, Any]]:
+    """Narrow on the server when it supports the slice field selectors (1.30+), else filter here."""
+    if selector:
+        try:
+            return list_all(reader, "resourceslice", field_selector=selector)
+        except KubeError as exc:
+            if "HTTP 400" not in str(exc):
+                raise
+    return list_all(reader, "resourceslice")
+
+
 @reads_kube
 def dra_slices(ctx: ToolContext, params: SlicesParams) -> ToolOutput:
     selector = ",".join(s for s in (f"spec.nodeName={params.node}" if params.node else "",
                                     f"spec.driver={params.driver}" if params.driver else "") if s)
-    slices = list_all(kube(ctx), "resourceslice", field_selector=selector or None)
+    slices = _list_slices(kube(ctx), selector)
     slices = [s for s in slices if (not params.node or (s.get("spec") or {}).get("nodeName") == params.node)
               and (not params.driver or shapes.slice_driver(s) == params.driver)]
     if not slices:
