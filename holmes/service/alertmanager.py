@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from holmes.domain import Alert
 
@@ -67,25 +67,6 @@ class IncomingAlert:
     def namespace(self) -> str | None:
         labels = self.alert.labels
         return labels.get("namespace") or labels.get("exported_namespace") or None
-
-
-def parse_payload(body: bytes) -> WebhookPayload:
-    """Validate a webhook body; raises ValueError with one line naming the field and the problem."""
-    try:
-        return WebhookPayload.model_validate_json(body)
-    except ValidationError as exc:
-        raise ValueError(validation_reason(exc)) from None
-
-
-def validation_reason(exc: ValidationError) -> str:
-    """The first error of a pydantic validation as `field.path: message (and N more)`."""
-    first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "body"
-    message = first["msg"]
-    if first["type"] == "json_invalid":
-        where, message = "body", f"not valid JSON ({first.get('ctx', {}).get('error', 'parse error')})"
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{where}: {message}{more}"
 
 
 def incoming_alerts(payload: WebhookPayload) -> list[IncomingAlert]:

@@ -89,7 +89,7 @@ def _reason(errors: Any) -> str:
     if location and location[0] == "body":
         location = location[1:]
     where = ".".join(location) or "body"
-    message = str(first.get("msg", "invalid"))
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
     if first.get("type") == "json_invalid":
         where, message = "body", f"not valid JSON ({first.get('ctx', {}).get('error', 'parse error')})"
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
