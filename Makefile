@@ -32,3 +32,12 @@ test: setup-test
 
 bench: setup-test
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+sbom: setup-test
+	bash scripts/sbom.sh
+
+audit: setup-test
+	bash scripts/audit.sh
+
+hadolint: setup-test
+	$(BIN)/hadolint Dockerfile
