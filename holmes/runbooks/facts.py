@@ -1,0 +1,165 @@
+"""What is known about the subject before any runbook runs: read once, used to select runbooks and fill steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from holmes.domain import Subject, ToolCall, ToolResult, Trigger
+from holmes.toolsets.base import ToolContext, ToolRegistry, new_call_id
+
+# Alert labels that name the object an alert is about, most specific first.
+_ALERT_SUBJECT_LABELS = (
+    ("pod", "pod"), ("persistentvolumeclaim", "persistentvolumeclaim"), ("daemonset", "daemonset"),
+    ("deployment", "deployment"), ("statefulset", "statefulset"), ("job_name", "job"),
+    ("inferenceservice", "inferenceservice"), ("node", "node"),
+)
+
+
+def subject_of(trigger: Trigger) -> Subject | None:
+    """The trigger's subject, or the object an alert's labels name."""
+    if trigger.subject is not None:
+        return trigger.subject
+    if trigger.alert is None:
+        return None
+    labels = trigger.alert.labels
+    for label, kind in _ALERT_SUBJECT_LABELS:
+        if labels.get(label):
+            namespace = None if kind == "node" else labels.get("namespace") or None
+            return Subject(kind=kind, namespace=namespace, name=labels[label])
+    return None
+
+
+@dataclass
+class Facts:
+    """The subject's state as read by the first tool calls (pod phase, reasons, node, failing container)."""
+
+    subject: Subject | None = None
+    found: bool = False
+    object: dict[str, Any] | None = None
+    phase: str | None = None
+    pod_reasons: set[str] = field(default_factory=set)
+    waiting_reasons: set[str] = field(default_factory=set)
+    terminated_reasons: set[str] = field(default_factory=set)
+    event_reasons: set[str] = field(default_factory=set)
+    values: dict[str, str] = field(default_factory=dict)
+    results: list[ToolResult] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """One line for humans: 'pod llm/x: phase Pending, reasons Unschedulable'."""
+        if self.subject is None:
+            return "no subject"
+        if not self.found:
+            return f"{self.subject.ref()}: not found"
+        parts = [f"phase {self.phase}"] if self.phase else []
+        for label, reasons in (("reasons", self.pod_reasons), ("waiting", self.waiting_reasons),
+                               ("terminated", self.terminated_reasons)):
+            if reasons:
+                parts.append(f"{label} {', '.join(sorted(reasons))}")
+        return f"{self.subject.ref()}: {'; '.join(parts) or 'no status'}"
+
+
+def fact_calls(subject: Subject | None) -> list[ToolCall]:
+    """The first calls: the subject object and its events."""
+    if subject is None:
+        return []
+    get_params: dict[str, Any] = {"kind": subject.kind, "name": subject.name}
+    event_params: dict[str, Any] = {"kind": _event_kind(subject.kind), "name": subject.name}
+    if subject.namespace:
+        get_params["namespace"] = subject.namespace
+        event_params["namespace"] = subject.namespace
+    return [ToolCall(id=new_call_id(), tool="kubernetes_get", params=get_params),
+            ToolCall(id=new_call_id(), tool="kubernetes_events", params=event_params)]
+
+
+def _event_kind(kind: str) -> str:
+    special = {"persistentvolumeclaim": "PersistentVolumeClaim", "daemonset": "DaemonSet",
+               "statefulset": "StatefulSet", "inferenceservice": "InferenceService",
+               "resourceclaim": "ResourceClaim", "replicaset": "ReplicaSet"}
+    return special.get(kind, kind.capitalize())
+
+
+def read_facts(trigger: Trigger, registry: ToolRegistry, ctx: ToolContext) -> Facts:
+    """Read the subject and its events once (concurrently) and derive the facts runbooks match on."""
+    subject = subject_of(trigger)
+    calls = [call for call in fact_calls(subject) if registry.get(call.tool) is not None]
+    results = registry.run_many(ctx, calls) if calls else []
+    return facts_from(trigger, subject, results)
+
+
+def facts_from(trigger: Trigger, subject: Subject | None, results: list[ToolResult]) -> Facts:
+    """Derive facts from the fact calls' results (pure: tests feed synthetic results)."""
+    facts = Facts(subject=subject, results=results)
+    facts.values = _base_values(trigger, subject)
+    for result in results:
+        if result.status != "ok" or not isinstance(result.data, dict):
+            continue
+        if result.tool == "kubernetes_get" and result.data.get("metadata"):
+            facts.found = True
+            facts.object = result.data
+            if result.data.get("kind", "Pod") == "Pod" and (subject is None or subject.kind == "pod"):
+                _pod_facts(facts, result.data)
+        elif result.tool == "kubernetes_events":
+            facts.event_reasons = {e.get("reason", "") for e in result.data.get("events", []) if e.get("reason")}
+    return facts
+
+
+def _base_values(trigger: Trigger, subject: Subject | None) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if trigger.alert is not None:
+        values.update({k: v for k, v in trigger.alert.labels.items() if k.isidentifier() and v})
+        values["alertname"] = trigger.alert.name
+    if subject is not None:
+        values["kind"] = subject.kind
+        values["name"] = subject.name
+        if subject.namespace:
+            values["namespace"] = subject.namespace
+        if subject.kind in {"pod", "node", "resourceclaim"}:
+            values[{"pod": "pod", "node": "node", "resourceclaim": "claim"}[subject.kind]] = subject.name
+    return values
+
+
+def _pod_facts(facts: Facts, pod: dict[str, Any]) -> None:
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    facts.phase = status.get("phase")
+    if status.get("reason"):
+        facts.pod_reasons.add(status["reason"])
+    for condition in status.get("conditions") or []:
+        if condition.get("status") != "True" and condition.get("reason"):
+            facts.pod_reasons.add(condition["reason"])
+    if spec.get("nodeName"):
+        facts.values["node"] = spec["nodeName"]
+    statuses = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+    for container in statuses:
+        for state_key in ("state", "lastState"):
+            state = container.get(state_key) or {}
+            if (state.get("waiting") or {}).get("reason"):
+                facts.waiting_reasons.add(state["waiting"]["reason"])
+            if (state.get("terminated") or {}).get("reason"):
+                facts.terminated_reasons.add(state["terminated"]["reason"])
+    _container_values(facts, spec, status)
+    claims = status.get("resourceClaimStatuses") or []
+    names = [c.get("resourceClaimName") for c in claims if c.get("resourceClaimName")]
+    names += [c["resourceClaimName"] for c in spec.get("resourceClaims") or [] if c.get("resourceClaimName")]
+    if names:
+        facts.values["claim"] = names[0]
+
+
+def _container_values(facts: Facts, spec: dict[str, Any], status: dict[str, Any]) -> None:
+    """`{container}`: the main container most in trouble; `{init_container}`: the init container in trouble."""
+    containers = [c.get("name", "") for c in spec.get("containers") or []]
+    if containers:
+        facts.values["container"] = _most_troubled(containers, status.get("containerStatuses") or [])
+    init = [c.get("name", "") for c in spec.get("initContainers") or []]
+    if init:
+        facts.values["init_container"] = _most_troubled(init, status.get("initContainerStatuses") or [])
+
+
+def _most_troubled(names: list[str], statuses: list[dict[str, Any]]) -> str:
+    def trouble(name: str) -> tuple[int, int]:
+        entry = next((s for s in statuses if s.get("name") == name), {})
+        state = entry.get("state") or {}
+        failing = bool(state.get("waiting")) or (state.get("terminated") or {}).get("exitCode", 0) != 0
+        return (int(failing) + int(not entry.get("ready", False)), int(entry.get("restartCount", 0)))
+
+    return max(names, key=trouble)  # max keeps the first of equals: the pod's first container by default
