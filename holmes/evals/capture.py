@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +122,7 @@ def _owners(kube: KubeReader, obj: dict[str, Any], found: Capture, depth: int = 
         kind = OWNER_KINDS.get(ref.get("kind", ""))
         if kind is None or depth > 3:
             continue
-        owner = _safe(lambda k=kind, r=ref: kube.get(k, r["name"], namespace), found)
+        owner = _safe(partial(kube.get, kind, ref["name"], namespace), found)
         if owner:
             found.add(owner)
             _owners(kube, owner, found, depth + 1)
@@ -136,9 +137,9 @@ def _logs(kube: KubeReader, pod: dict[str, Any], found: Capture, limits: Capture
         for previous in (False, True):
             if previous and not statuses.get(name, {}).get("restartCount"):
                 continue
-            text = _safe(lambda n=name, p=previous: kube.log(meta["namespace"], meta["name"], n, previous=p,
-                                                            tail_lines=limits.log_tail_lines,
-                                                            limit_bytes=limits.log_limit_bytes, timestamps=True), found)
+            read = partial(kube.log, meta["namespace"], meta["name"], name, previous=previous,
+                           tail_lines=limits.log_tail_lines, limit_bytes=limits.log_limit_bytes, timestamps=True)
+            text = _safe(read, found)
             if text:
                 suffix = ".previous.log" if previous else ".log"
                 found.logs[f"{meta['namespace']}/{meta['name']}/{name}{suffix}"] = text
@@ -216,12 +217,13 @@ def _write(out: Path, found: Capture, trigger: Trigger, now: datetime, redact: C
         (out / "metrics" / "captured.om").write_text(_openmetrics(found.metrics), encoding="utf-8")
     if found.notes:
         (out / "capture-notes.txt").write_text("\n".join(found.notes) + "\n", encoding="utf-8")
-    spec = {"id": incident_id, "title": f"captured: {trigger.describe()}", "sources": [],
-            "captured_at": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "tags": ["captured"],
-            "trigger": trigger.model_dump(mode="json", exclude_none=True),
-            "expected": {"root_cause": "unknown", "evidence": [], "remediation": [], "forbidden": []}}
+    trigger_doc = trigger.model_dump(mode="json", exclude_none=True)
     if trigger.subject:
-        spec["trigger"]["subject"] = trigger.subject.ref()
+        trigger_doc["subject"] = trigger.subject.ref()
+    spec: dict[str, Any] = {"id": incident_id, "title": f"captured: {trigger.describe()}", "sources": [],
+            "captured_at": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "tags": ["captured"],
+            "trigger": trigger_doc,
+            "expected": {"root_cause": "unknown", "evidence": [], "remediation": [], "forbidden": []}}
     header = "# expected: fill in root_cause (a taxonomy id), evidence strings and remediation keywords\n"
     (out / "incident.yaml").write_text(header + redact(yaml.safe_dump(spec, sort_keys=False)), encoding="utf-8")
     return out
