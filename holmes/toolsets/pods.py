@@ -12,7 +12,7 @@ from holmes.toolsets import events as events_mod
 from holmes.toolsets.access import kube, meta, not_found, reads_kube
 from holmes.toolsets.base import Tool, ToolContext, ToolOutput
 from holmes.toolsets.redact import HIDDEN, redact, sensitive
-from holmes.toolsets.render import age, count_tokens, duration, fit_text
+from holmes.toolsets.render import age, count_tokens, duration, fit_text, parse_time
 
 ACCELERATOR_PREFIXES = ("nvidia.com/", "amd.com/", "gpu.intel.com/", "habana.ai/", "aws.amazon.com/neuron")
 ISVC_LABELS = ("serving.kserve.io/inferenceservice", "serving.kserve.io/component", "app.kubernetes.io/name",
@@ -177,8 +177,9 @@ def _claims(spec: dict[str, Any], status: dict[str, Any]) -> list[str]:
 
 def _container(kind: str, c: dict[str, Any], cs: dict[str, Any] | None, now: datetime) -> list[str]:
     out = [f"{kind} {c.get('name')}: image {c.get('image')}"]
-    if c.get("command") or c.get("args"):
-        out.append("  command: " + " ".join(str(a) for a in [*(c.get("command") or []), *(c.get("args") or [])]))
+    for key in ("command", "args"):
+        if c.get(key):
+            out.append(f"  {key}: " + " ".join(str(a) for a in c[key])[:600])
     out += _state_lines(cs, now)
     out += _resources(c.get("resources") or {})
     out += _env(c)
@@ -215,8 +216,9 @@ def _state(state: dict[str, Any], now: datetime) -> str:
         text = f"Terminated {t.get('reason', '')} exit code {t.get('exitCode')}"
         if t.get("signal"):
             text += f" signal {t['signal']}"
-        if t.get("startedAt") and t.get("finishedAt"):
-            text += f", ran {age(t['startedAt'], now)} -> {age(t['finishedAt'], now)} ago"
+        started, finished = parse_time(t.get("startedAt")), parse_time(t.get("finishedAt"))
+        if started and finished:
+            text += f", ran {duration((finished - started).total_seconds())}, finished {age(finished, now)} ago"
         if t.get("message"):
             text += f": {' '.join(str(t['message']).split())[:400]}"
         return text
