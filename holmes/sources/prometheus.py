@@ -1,8 +1,8 @@
 """Read-only access to a Prometheus HTTP API through prometheus-api-client.
 
-Every answer is bounded: a query first asks Prometheus how many series it would return (and their
-min/max/mean); when that is more than the caller can hold, Prometheus itself picks the top series, so
-a 100,000-series result never reaches this process. Failures become one-line exceptions:
+Every answer is bounded: a query first asks Prometheus how many series it would return; when that is
+more than the caller can hold, Prometheus itself picks the top series, so a 100,000-series result
+never reaches this process. Failures become one-line exceptions:
 `PrometheusQueryError` carries Prometheus's own message (a PromQL syntax error), `PrometheusUnavailable`
 means the server could not be asked (a gap in a diagnosis, not a crash).
 """
@@ -13,7 +13,7 @@ import ast
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +53,6 @@ class QueryResult:
     result_type: str  # vector | matrix | scalar | string
     series: list[Series]
     total: int
-    stats: dict[str, float] = field(default_factory=dict)  # min/max/mean over all series when they were cut
     ranked_by_server: bool = False  # True when Prometheus chose the series (topk), because there were too many
 
     @property
@@ -88,7 +87,9 @@ def _transport_error(exc: Exception, url: str, timeout_s: float) -> PrometheusUn
     if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
         return PrometheusUnavailable(f"Prometheus at {url} did not answer within {timeout_s:g}s")
     reason = type(exc).__name__
-    if isinstance(exc, requests.ConnectionError):
+    if isinstance(exc, requests.exceptions.RetryError):
+        reason = "it kept answering with server errors (5xx)"
+    elif isinstance(exc, requests.ConnectionError):
         reason = "connection refused or unreachable"
     return PrometheusUnavailable(f"cannot reach Prometheus at {url} ({reason})")
 
@@ -111,12 +112,6 @@ def _parse_series(items: list[dict[str, Any]]) -> list[Series]:
         parsed.append(Series(labels=dict(item.get("metric") or {}),
                              points=[(float(t), _number(v)) for t, v in raw]))
     return parsed
-
-
-def _stats_query(inner: str) -> str:
-    """One PromQL expression that returns count, min, max and avg of an instant-vector expression."""
-    parts = [f'label_replace({fn}({inner}), "holmes_stat", "{fn}", "", "")' for fn in ("count", "min", "max", "avg")]
-    return " or ".join(parts)
 
 
 class PrometheusReader:
@@ -179,26 +174,24 @@ class PrometheusReader:
             step=f"{max(1, math.ceil(step))}s", params=self._server_timeout())
         return result or []
 
-    def _stats(self, expr: str, time: float) -> dict[str, float] | None:
-        """count/min/max/avg of an instant-vector expression, or None when it is not one (scalar, bad PromQL)."""
+    def _count(self, expr: str, time: float) -> int | None:
+        """How many series an instant-vector expression has, or None when it is not one (scalar, bad PromQL)."""
         try:
-            kind, rows = self.instant(_stats_query(expr), time)
+            kind, rows = self.instant(f"count({expr})", time)
         except PrometheusQueryError:
-            return None
+            return None  # the plain query that follows reports Prometheus's message for the user's own text
         if kind != "vector":
             return None
-        stats = {row["metric"].get("holmes_stat", ""): _number(row["value"][1]) for row in rows}
-        stats.setdefault("count", 0.0)
-        return stats
+        return int(_number(rows[0]["value"][1])) if rows else 0
 
     # --- bounded queries ---------------------------------------------------------------------
     def query(self, query: str, time: datetime | float, limit: int = 20000, keep: int = 50) -> QueryResult:
         """An instant query. Above `limit` series, Prometheus returns only the top `keep` by value."""
         at = _ts(time)
-        stats = self._stats(query, at)
-        if stats is not None and stats["count"] > limit:
+        count = self._count(query, at)
+        if count is not None and count > limit:
             _, rows = self.instant(f"topk({keep}, {query})", at)
-            return QueryResult("vector", _parse_series(rows), int(stats["count"]), stats, ranked_by_server=True)
+            return QueryResult("vector", _parse_series(rows), count, ranked_by_server=True)
         kind, rows = self.instant(query, at)
         if kind in ("scalar", "string"):
             return QueryResult(kind, [Series({}, [(float(rows[0]), _number(rows[1]))])], 1)
@@ -212,13 +205,21 @@ class PrometheusReader:
         """A range query. Above `limit` series, only the top `keep` by their value at `end` come back."""
         start_s, end_s = _ts(start), _ts(end)
         window = f"[{max(int(end_s - start_s), int(step))}s:{max(1, int(step))}s]"
-        stats = self._stats(f"last_over_time(({query}){window})", end_s)
-        if stats is not None and stats["count"] > limit:
+        latest = f"last_over_time(({query}){window})"
+        count = self._count(latest, end_s)
+        if count is not None and count > limit:
             ranked = f"({query}) and topk({keep}, last_over_time(({query}){window} @ end()))"
             rows = self._range(ranked, start_s, end_s, step)
-            return QueryResult("matrix", _parse_series(rows), int(stats["count"]), stats, ranked_by_server=True)
+            return QueryResult("matrix", _parse_series(rows), count, ranked_by_server=True)
         series = _parse_series(self._range(query, start_s, end_s, step))
         return QueryResult("matrix", series[:limit], len(series))
+
+    def range_series(self, selector: str, start: datetime | float, end: datetime | float, max_series: int = 200,
+                     max_points: int = 250) -> list[tuple[dict[str, str], list[tuple[float, float]]]]:
+        """Raw (labels, points) of at most max_series series, at most max_points each (for capturing bundles)."""
+        step = max(1, math.ceil((_ts(end) - _ts(start)) / max_points))
+        result = self.query_range(selector, start, end, step, limit=max_series, keep=max_series)
+        return [(s.labels, s.points) for s in result.series]
 
     # --- discovery ---------------------------------------------------------------------------
     def series(self, match: str, start: datetime | float, end: datetime | float, limit: int = 200
@@ -263,3 +264,7 @@ class PrometheusReader:
             return bool(self._client.check_prometheus_connection())
         except (requests.RequestException, OSError):
             return False
+
+    def check(self) -> None:
+        """Raise PrometheusUnavailable (one line) unless the server answers an API request."""
+        self._call("buildinfo check", self._client.get_label_names, params={"match[]": "up"})
