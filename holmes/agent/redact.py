@@ -1,0 +1,116 @@
+"""Masks secrets in everything sent to a model, keeping GPU UUIDs, image digests and object names readable."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+MASK = "[REDACTED]"
+
+# Names whose value is a secret when they END a key (`HF_TOKEN`, `clientSecret`, `--db-password`); a key that
+# merely contains such a word (`max_num_batched_tokens`, `token_budget`, `secretKeyRef`) is left alone.
+_SECRET_KEY_END = (r"(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key|"
+                   r"private[_-]?key|account[_-]?key|shared[_-]?access[_-]?key|master[_-]?key|signing[_-]?key|"
+                   r"encryption[_-]?key|credentials?|session[_-]?id|cookie)")
+_KEY = rf"[A-Za-z0-9_.-]*{_SECRET_KEY_END}"
+_VALUE = r"\"[^\"\n]*\"|'[^'\n]*'|[^\s\"',;&}\]]+"  # quoted (spaces allowed) or a bare word
+_PLAIN_VALUES = {"true", "false", "none", "null", "yes", "no", "", "redacted", "***", "******"}
+_NUMERIC_OK_KEYS = re.compile(r"(?:token|key|id|cookie)$", re.IGNORECASE)  # `max_token=4096` is a number, not a secret
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: str
+    pattern: re.Pattern[str]
+    replace: Callable[[re.Match[str]], str]
+
+
+def _whole(kind: str) -> Callable[[re.Match[str]], str]:
+    return lambda m: f"[REDACTED:{kind}]"
+
+
+def _keep_prefix(group: int = 1) -> Callable[[re.Match[str]], str]:
+    return lambda m: f"{m.group(group)}{MASK}"
+
+
+def _basic_credentials(match: re.Match[str]) -> str:
+    """Mask `Basic <base64>` only when it decodes to `user:password`; `Basic authentication` stays."""
+    try:
+        decoded = base64.b64decode(match.group(2) + "==", validate=False).decode("utf-8", "strict")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return match.group(0)
+    return f"{match.group(1)}{MASK}" if ":" in decoded else match.group(0)
+
+
+def _key_value(match: re.Match[str]) -> str:
+    key, value = match.group("key"), match.group("value")
+    quote = value[0] if value[:1] in ("'", '"') else ""
+    bare = value.strip("'\"")
+    if bare.lower() in _PLAIN_VALUES or bare.startswith(("<", "$", "{", "[REDACTED", "*")):
+        return match.group(0)
+    if bare.isdigit() and _NUMERIC_OK_KEYS.search(key):
+        return match.group(0)
+    return f"{match.group('lead')}{quote}{MASK}{quote}"
+
+
+_RULES: tuple[_Rule, ...] = (
+    _Rule("private-key", re.compile(
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+        re.DOTALL), _whole("private-key")),
+    # scheme://user:password@host -> scheme://user:[REDACTED]@host (postgres, mysql, redis, amqp, mongodb+srv, https)
+    _Rule("url-password", re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"]*:)[^\s@/'\"]+(?=@)"), _keep_prefix()),
+    _Rule("auth-header", re.compile(r"(?i)(\b(?:proxy-)?authorization\"?\s*[:=]\s*\"?)(?!\[REDACTED)[^\r\n\"]+"),
+          _keep_prefix()),
+    _Rule("bearer", re.compile(r"(?i)(\bbearer\s+)(?!\[REDACTED)[A-Za-z0-9._~+/=-]{8,}"), _keep_prefix()),
+    _Rule("basic-auth", re.compile(r"(?i)(\bbasic\s+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])"), _basic_credentials),
+    _Rule("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), _whole("jwt")),
+    _Rule("openai-key", re.compile(r"(?<![A-Za-z0-9_-])sk-(?:[A-Za-z0-9]+-)*[A-Za-z0-9_-]{20,}"), _whole("api-key")),
+    _Rule("stripe-key", re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}"), _whole("api-key")),
+    _Rule("huggingface-token", re.compile(r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,}"), _whole("hf-token")),
+    _Rule("slack-token", re.compile(r"\bxox[abposer]-[A-Za-z0-9-]{10,}|\bxapp-\d-[A-Za-z0-9-]{10,}"),
+          _whole("slack-token")),
+    _Rule("slack-webhook", re.compile(r"(https://hooks\.slack\.com/services/)[A-Za-z0-9/_-]+"), _keep_prefix()),
+    _Rule("github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})"),
+          _whole("github-token")),
+    _Rule("gitlab-token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), _whole("gitlab-token")),
+    _Rule("npm-token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), _whole("npm-token")),
+    _Rule("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), _whole("api-key")),
+    _Rule("aws-access-key", re.compile(
+        r"(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}(?![A-Z0-9])"), _whole("aws-key")),
+    _Rule("url-query-secret", re.compile(
+        r"(?i)([?&;](?:access_token|id_token|refresh_token|token|api_key|apikey|key|sig|signature|x-amz-signature|"
+        r"x-amz-security-token|x-amz-credential|password|secret|client_secret)=)(?!\[REDACTED)[^&\s\"'#]+"),
+        _keep_prefix()),
+    # KEY=value, KEY: value, "key": "value", --password=value
+    _Rule("key-value", re.compile(
+        rf"(?P<lead>(?<![A-Za-z0-9])(?P<key>{_KEY}|auth)[\"']?\s*[=:]\s*)(?P<value>{_VALUE})",
+        re.IGNORECASE), _key_value),
+    # --password value, --hf-token value (a CLI flag and its separate argument)
+    _Rule("flag-value", re.compile(
+        rf"(?P<lead>(?<![A-Za-z0-9-])--?(?P<key>{_KEY})\s+)(?P<value>(?!-){_VALUE})", re.IGNORECASE),
+        _key_value),
+)
+
+
+class Redactor:
+    """Applies every secret rule to a text; counts what it masked so the transcript can say so."""
+
+    def __init__(self) -> None:
+        self.masked = 0
+
+    def redact(self, text: str) -> str:
+        if not text:
+            return text
+        for rule in _RULES:
+            text, n = rule.pattern.subn(rule.replace, text)
+            if n:
+                self.masked += n
+        return text
+
+
+def redact(text: str) -> str:
+    """Redact one text with a fresh redactor."""
+    return Redactor().redact(text)
