@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_BUNDLE ?= evals/incidents/gpu-pending-untolerated-taint
 
-.PHONY: setup setup-test system-deps demo test lint bench sbom audit
+.PHONY: setup setup-test system-deps chart-env demo test lint bench sbom audit hadolint
 
 $(BIN)/holmes: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,15 +20,25 @@ demo: setup
 system-deps:
 	bash scripts/system-deps.sh
 
-setup-test: setup system-deps
+setup-test: setup system-deps chart-env
 	$(BIN)/pip install -q -e '.[dev,local]'
+
+# The chart tests run in their own environment: kubernetes-validate pulls in jsonschema format checkers
+# whose import costs seconds, and `import kubernetes` loads it when present.
+CHART_VENV := .venv-chart
+chart-env: $(CHART_VENV)/bin/pytest
+$(CHART_VENV)/bin/pytest:
+	$(PY) -m venv $(CHART_VENV)
+	$(CHART_VENV)/bin/pip install -q --upgrade pip
+	$(CHART_VENV)/bin/pip install -q pytest pyyaml helm-python-sdk kubernetes-validate
 
 lint: setup-test
 	$(BIN)/ruff check holmes tests bench
 	$(BIN)/mypy holmes
 
 test: setup-test
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --ignore=tests/helm
+	$(CHART_VENV)/bin/pytest -q -p no:cacheprovider tests/helm
 
 bench: setup-test
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
