@@ -14,6 +14,7 @@ from holmes.bundle.loader import load_bundle
 from holmes.replay.server import serve_bundle
 from holmes.sources.kube import KubeReader
 from holmes.toolsets.base import ToolContext
+
 from .objects import CAPTURED_AT, NOW
 
 LogFiles = dict[tuple[str, str, str, bool], str]

@@ -35,7 +35,8 @@ def pod(name: str, namespace: str = "llm", containers: list[dict[str, Any]] | No
         statuses: list[dict[str, Any]] | None = None, phase: str = "Running", node: str | None = "gpu-node-1",
         spec: dict[str, Any] | None = None, status: dict[str, Any] | None = None, **meta: Any) -> dict[str, Any]:
     containers = containers or [{"name": "vllm", "image": "vllm/vllm-openai:v0.8.5"}]
-    pod_spec: dict[str, Any] = {"containers": containers, "restartPolicy": "Always", "schedulerName": "default-scheduler"}
+    pod_spec: dict[str, Any] = {"containers": containers, "restartPolicy": "Always",
+                                "schedulerName": "default-scheduler"}
     if node:
         pod_spec["nodeName"] = node
     pod_spec.update(spec or {})
@@ -83,7 +84,8 @@ def node(name: str, capacity: dict[str, str] | None = None, allocatable: dict[st
                                  labels={"kubernetes.io/hostname": name, **(labels or {})}),
             "spec": spec,
             "status": {"capacity": {**base, **(capacity or {})}, "allocatable": {**base, **(allocatable or {})},
-                       "conditions": [{"type": "MemoryPressure", "status": "False", "reason": "KubeletHasSufficientMemory"},
+                       "conditions": [{"type": "MemoryPressure", "status": "False",
+                                       "reason": "KubeletHasSufficientMemory"},
                                       {"type": "Ready", "status": ready, "reason": "KubeletReady",
                                        "lastTransitionTime": ts(2000)}]}}
 

@@ -98,8 +98,9 @@ def test_explain_pod_reports_the_allocation(replay):
 def test_explain_pod_reads_the_template_when_the_claim_is_not_created(replay):
     pod = claim_pod("vllm-0", "llm", "unused", template="one-gpu")
     pod["status"].pop("resourceClaimStatuses")
-    template = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate", "metadata": metadata("one-gpu", "llm"),
-                "spec": {"spec": {"devices": {"requests": [{"name": "gpu", "exactly": {"deviceClassName": "missing.example.com"}}]}}}}
+    request = {"name": "gpu", "exactly": {"deviceClassName": "missing.example.com"}}
+    template = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate",
+                "metadata": metadata("one-gpu", "llm"), "spec": {"spec": {"devices": {"requests": [request]}}}}
     ctx = replay([pod, template, device_class(GPU, GPU)])
     c = explain(ctx).data["claims"][0]
     assert c["claim"] is None and c["template"] == "one-gpu"

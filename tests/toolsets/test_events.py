@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from holmes.toolsets.base import run_tool
 from holmes.toolsets.events import TOOLS, merge, normalize
+
 from .objects import classic_event, pod, series_event
 
 EVENTS = TOOLS[0]
@@ -53,7 +54,8 @@ def test_events_cut_says_how_many_and_how_to_narrow(replay):
     assert len(result.data["events"]) == 300
     shown = len(result.text.splitlines()) - 2
     assert 0 < shown < 300
-    assert result.cut == f"showing {shown} of 300 events, newest first; narrow with reason=, type=Warning, kind= or name="
+    narrowers = "reason=, type=Warning, kind= or name="
+    assert result.cut == f"showing {shown} of 300 events, newest first; narrow with {narrowers}"
     assert "container 299" in result.text.splitlines()[2]  # the newest row first
 
 

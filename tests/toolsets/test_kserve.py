@@ -23,9 +23,10 @@ def _isvc(ready: str = "True"):
 def test_inferenceservice_ready_while_its_pod_crashes_is_flagged(replay):
     crashing = pod("llama-predictor-00001-deployment-abc", phase="Pending",
                    labels={"serving.kserve.io/inferenceservice": "llama", "component": "predictor"},
-                   status={"initContainerStatuses": [{"name": "storage-initializer", "ready": False, "restartCount": 356,
-                                                       "image": "kserve/storage-initializer", "imageID": "",
-                                                       "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]},
+                   status={"initContainerStatuses": [{"name": "storage-initializer", "ready": False,
+                                                      "restartCount": 356, "image": "kserve/storage-initializer",
+                                                      "imageID": "",
+                                                      "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]},
                    spec={"initContainers": [{"name": "storage-initializer", "image": "kserve/storage-initializer"}]})
     ctx = replay([_isvc(), crashing, pod("other-app")])
     result = run_tool(ISVC, ctx, {"namespace": "llm", "name": "llama"})

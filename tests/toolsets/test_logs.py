@@ -8,7 +8,8 @@ from holmes.toolsets.logs import TOOLS
 from .objects import pod
 
 LOGS = TOOLS[0]
-OOM = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 252.00 MiB. GPU 0 has a total capacity of 10.57 GiB"
+OOM = ("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 252.00 MiB. "
+       "GPU 0 has a total capacity of 10.57 GiB")
 
 
 def _crashing_pod():
