@@ -130,20 +130,21 @@ class PrometheusProcess:
             process.wait(timeout=5)
 
 
-def _bundle_dir(bundle: Any) -> Path:
-    """Accept a bundle directory or a loaded bundle object that knows its directory."""
-    for attribute in ("root", "path", "directory", "dir"):
-        value = getattr(bundle, attribute, None)
-        if isinstance(value, (str, Path)):
-            return Path(value)
-    return Path(bundle)
+def _metric_files(bundle: Any) -> list[Path]:
+    """The .om files of a bundle directory, or of a loaded bundle (its `metrics` list, else its `root`)."""
+    if isinstance(bundle, (str, Path)):
+        return metric_files(Path(bundle))
+    listed = getattr(bundle, "metrics", None)
+    if isinstance(listed, list):
+        return [Path(p) for p in listed]
+    return metric_files(Path(bundle.root))
 
 
 @contextlib.contextmanager
 def serve_metrics(bundle: Any, prometheus: str | None = None, promtool: str | None = None,
                   lookback: str = "5m") -> Iterator[ServedMetrics]:
     """Serve a bundle's metrics for the duration of the block; url is None (with a reason) when impossible."""
-    files = metric_files(_bundle_dir(bundle))
+    files = _metric_files(bundle)
     if not files:
         yield ServedMetrics(url=None, reason="this bundle has no metrics")
         return

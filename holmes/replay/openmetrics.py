@@ -72,3 +72,32 @@ def validate_openmetrics(path: Path) -> int:
     if not eof_at:
         raise UserError(f"{path}: does not end with '# EOF' (OpenMetrics needs it)")
     return samples
+
+
+def _label_value(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _value(number: float) -> str:
+    if number != number:
+        return "NaN"
+    if number in (float("inf"), float("-inf")):
+        return "+Inf" if number > 0 else "-Inf"
+    return str(int(number)) if number == int(number) and abs(number) < 1e15 else repr(float(number))
+
+
+def render_family(name: str, kind: str, samples: list[tuple[str, dict[str, str], list[tuple[float, float]]]],
+                  help_text: str = "") -> list[str]:
+    """OpenMetrics lines of one metric family: (sample name, labels, [(unix seconds, value)]) per series."""
+    lines = [f"# HELP {name} {help_text}"] if help_text else []
+    lines.append(f"# TYPE {name} {kind}")
+    for sample, labels, points in samples:
+        rendered = ",".join(f'{k}="{_label_value(v)}"' for k, v in labels.items())
+        head = f"{sample}{{{rendered}}}" if rendered else sample
+        lines += [f"{head} {_value(v)} {_value(t)}" for t, v in points]
+    return lines
+
+
+def render_openmetrics(families: list[list[str]]) -> str:
+    """A whole OpenMetrics document from rendered families, ending with # EOF."""
+    return "\n".join([line for family in families for line in family] + ["# EOF"]) + "\n"
