@@ -14,6 +14,7 @@ from holmes.errors import UserError
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"'
+_LABEL_NAME = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="(?:[^"\\\n]|\\.)*"')
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Inf|NaN"
 _LABELS = rf"\{{(?:{_LABEL}(?:,{_LABEL})*)?\}}"
 _SAMPLE = re.compile(rf"^(?P<name>{_NAME})(?P<labels>{_LABELS})? (?P<value>{_NUMBER})"
@@ -41,6 +42,10 @@ def _line_problem(line: str) -> str | None:
     sample = _SAMPLE.match(line)
     if not sample:
         return "not a sample: expected NAME{label=\"value\",...} VALUE TIMESTAMP"
+    names = _LABEL_NAME.findall(sample["labels"] or "")
+    repeated = sorted({n for n in names if names.count(n) > 1 or n == "__name__"})
+    if repeated:
+        return f"label {repeated[0]!r} is repeated (or names the metric)"
     if sample["ts"] is None:
         return "sample has no timestamp; bundle metrics need one (unix seconds)"
     if float(sample["ts"]) > _MAX_SECONDS:
