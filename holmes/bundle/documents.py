@@ -67,5 +67,7 @@ def _line(exc: yaml.MarkedYAMLError) -> int:
 
 
 def _problem(exc: yaml.MarkedYAMLError) -> str:
-    parts = [exc.context, exc.problem]
-    return " ".join(part for part in parts if part) or "cannot parse"
+    problem = exc.problem or "cannot parse"
+    if exc.context and exc.context_mark is not None and exc.context_mark is not exc.problem_mark:
+        return f"{problem} ({exc.context} started at line {exc.context_mark.line + 1})"
+    return f"{problem} ({exc.context})" if exc.context else problem

@@ -120,6 +120,13 @@ def _decode_token(token: str, fingerprint: str) -> int:
     return offset
 
 
+def _namespace(name: str) -> dict[str, object]:
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name},
+                         "annotations": {"holmes.dev/replay": "not recorded; implied by the objects recorded in it"}},
+            "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+
+
 class Catalog:
     """Which groups, versions and resources the replay serves, and their objects."""
 
@@ -140,6 +147,17 @@ class Catalog:
             if resource.group in recorded:
                 self._resources.setdefault((resource.group, resource.plural), ServedResource(resource))
         self.groups = {group: sorted(versions, key=version_rank) for group, versions in recorded.items()}
+        self._add_implied_namespaces()
+
+    def _add_implied_namespaces(self) -> None:
+        """A namespace holding recorded objects exists even when the bundle did not record it (kubectl checks)."""
+        namespaces = self._resources[("", "namespaces")]
+        recorded = {o.name for o in namespaces.objects}
+        used = {o.namespace for r in self._resources.values() if r.resource.namespaced for o in r.objects}
+        missing = sorted(name for name in used | {"default"} if name and name not in recorded)
+        implied = [StoredObject(_namespace(name)) for name in missing]
+        if implied:
+            self._add(namespaces.resource, implied)
 
     def _add(self, resource: ApiResource, objects: list[StoredObject]) -> None:
         served = self._resources.get((resource.group, resource.plural))
