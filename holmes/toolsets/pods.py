@@ -308,6 +308,22 @@ def _volumes(spec: dict[str, Any]) -> list[str]:
     return ["Volumes:", *out] if out else []
 
 
+def _env_configmaps(reader: KubeReader, pod: dict[str, Any]) -> list[str]:
+    """Key names of ConfigMaps loaded whole with envFrom: it shows where a variable such as HF_TOKEN comes from."""
+    spec = pod.get("spec") or {}
+    names = sorted({src["configMapRef"].get("name", "") for c in [*(spec.get("initContainers") or []),
+                                                                 *(spec.get("containers") or [])]
+                    for src in c.get("envFrom") or [] if src.get("configMapRef")})
+    out = []
+    for name in names:
+        found = reader.get("configmap", name, meta(pod).get("namespace"))
+        keys = ", ".join(sorted((found or {}).get("data") or {})) if found else "<ConfigMap not found>"
+        out.append(f"  {name}: {keys or '<no keys>'}")
+    if out:
+        out.append("  (values: kubernetes_get kind=configmap)")
+    return ["ConfigMaps loaded as env (envFrom):", *out] if out else []
+
+
 @reads_kube
 def kubernetes_describe_pod(ctx: ToolContext, params: DescribePodParams) -> ToolOutput:
     reader = kube(ctx)
@@ -316,7 +332,7 @@ def kubernetes_describe_pod(ctx: ToolContext, params: DescribePodParams) -> Tool
         return not_found(f"pod {params.namespace}/{params.name}")
     pod = redact(pod)
     chain = owner_chain(reader, pod)
-    lines = describe(pod, chain, ctx.now)
+    lines = describe(pod, chain, ctx.now) + _env_configmaps(reader, pod)
     body, cut = fit_text("\n".join(lines), max(200, ctx.token_budget * 2 // 3),
                          "use kubernetes_get for the full object")
     events = events_mod.read_events(reader, params.namespace, "pod", params.name)

@@ -104,3 +104,16 @@ def test_describe_missing_pod_is_no_data(replay):
     result = run_tool(DESCRIBE, ctx, {"namespace": "llm", "name": "gone"})
     assert result.status == "no_data"
     assert result.text == "pod llm/gone not found"
+
+
+def test_describe_pod_names_keys_of_configmaps_loaded_as_env(replay):
+    loaded = _vllm_pod()
+    loaded["spec"]["containers"][0]["envFrom"] = [{"configMapRef": {"name": "tgi-config"}},
+                                                  {"secretRef": {"name": "hf-secret"}}]
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata("tgi-config", "llm"),
+              "data": {"MAX_INPUT_LENGTH": "1024", "HF_TOKEN": "placeholder"}}
+    ctx = replay([loaded, config])
+    text = run_tool(DESCRIBE, ctx, {"namespace": "llm", "name": "vllm-7c9d-x2x4q"}).text
+    assert "  tgi-config: HF_TOKEN, MAX_INPUT_LENGTH" in text
+    assert "all keys of Secret hf-secret" in text
+    assert "placeholder" not in text  # key names only; values need an explicit kubernetes_get
