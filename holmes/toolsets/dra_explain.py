@@ -161,10 +161,14 @@ def _why_unallocated(reader: KubeReader, cluster: Cluster, pod: dict[str, Any], 
                        f"(drivers with slices: {', '.join(publishing)})")
         return
     devices = [(s, d) for s in slices for d in shapes.slice_devices(s)]
+    empty = [s for s in slices if not shapes.slice_devices(s)]
+    names = ", ".join(f"{meta(s).get('name')} (node {shapes.slice_node(s)})" for s in empty)
     if not devices:
-        names = ", ".join(f"{meta(s).get('name')} (node {shapes.slice_node(s)})" for s in slices)
         reasons.append(f"request {name}: ResourceSlices of driver {driver} publish no devices: {names}")
         return
+    if empty:
+        reasons.append(f"request {name}: some ResourceSlices of driver {driver} publish no devices, so their nodes "
+                       f"offer nothing: {names}")
     _match_devices(reader, cluster, pod, claim, request, driver, device_class, devices, result)
 
 

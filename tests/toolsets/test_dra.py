@@ -132,3 +132,16 @@ def test_device_classes_show_driver_and_cel(replay):
     ctx = replay([device_class(GPU, GPU, extra_cel="device.attributes['gpu.nvidia.com'].type == 'gpu'")])
     result = run_tool(TOOL["dra_device_classes"], ctx, {})
     assert "gpu.nvidia.com   gpu.nvidia.com   device.driver == 'gpu.nvidia.com' && " in result.text
+
+
+def test_explain_pod_names_an_empty_slice_even_when_other_nodes_have_devices(replay):
+    held = claim("other-gpu", "llm", GPU, allocation=[{"request": "gpu", "driver": GPU, "pool": "gpu-node-2",
+                                                      "device": "gpu-0"}], node_name="gpu-node-2")
+    ctx = replay([claim_pod("vllm-0", "llm", "c1"), claim("c1", "llm", GPU), device_class(GPU, GPU), held,
+                  resource_slice("gpu-node-1", GPU, devices=None),
+                  resource_slice("gpu-node-2", GPU, [gpu_device("gpu-0")])])
+    reasons = explain(ctx).data["claims"][0]["reasons"]
+    assert len(reasons) == 2
+    assert reasons[0].startswith("request gpu: some ResourceSlices of driver gpu.nvidia.com publish no devices")
+    assert "(node gpu-node-1)" in reasons[0]
+    assert reasons[1] == "request gpu: all 1 matching devices are allocated to other claims (llm/other-gpu)"
