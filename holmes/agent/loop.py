@@ -198,22 +198,22 @@ class AgentRun:
                 if message.tool_calls else 0)
         return int(input_tokens), int(output_tokens)
 
-    def _run_calls(self, reply: Reply) -> int:
+    def _run_calls(self, reply: Reply) -> bool:
         """Run the turn's new calls concurrently; answer wrong and repeated ones with error results the model reads.
 
-        Returns how many calls brought something new (a run, or an engine output shown for the first time)."""
+        Returns False when every call of the turn was a repeat: the model is going round in circles."""
         outcomes: list[ToolResult | None] = []
         to_run: list[ToolCall] = []
         in_turn: dict[str, str] = {}
+        repeats = 0
         for proposed in reply.calls:
             call_id = new_call_id()
-            early = self._screen(proposed, call_id, in_turn)
+            early, repeated = self._screen(proposed, call_id, in_turn)
             outcomes.append(early)
+            repeats += repeated
             if early is None:
                 to_run.append(ToolCall(id=call_id, tool=proposed.tool, params=proposed.params))
                 self.progress(f"agent: {proposed.tool}({params_text(proposed.params)})")
-        fresh = len(to_run) + sum(1 for r in outcomes if r is not None and r.call_id not in self.shown
-                                  and r.call_id in self.results)
         ran = self.registry.run_many(self.ctx, to_run)
         self.budget.record_tool_calls(len(ran))
         for result in ran:
@@ -222,28 +222,30 @@ class AgentRun:
         pending = iter(ran)
         results = [outcome if outcome is not None else next(pending) for outcome in outcomes]
         self._report_results(reply, results)
-        return fresh
+        return repeats < len(reply.calls)
 
-    def _screen(self, proposed: ProposedCall, call_id: str, in_turn: dict[str, str]) -> ToolResult | None:
-        """An immediate result for a call that must not run (bad, unknown, repeated); None when it should run."""
+    def _screen(self, proposed: ProposedCall, call_id: str, in_turn: dict[str, str]) -> tuple[ToolResult | None, bool]:
+        """An immediate result for a call that must not run (bad, unknown, repeated), and whether it is a repeat.
+
+        No result means the call should run."""
         def error(message: str) -> ToolResult:
             return ToolResult(call_id=call_id, tool=proposed.tool or "?", params=proposed.params, status="error",
                               error=message)
         if proposed.problem:
-            return error(f"{proposed.problem}; send the call again with arguments as a JSON object")
+            return error(f"{proposed.problem}; send the call again with arguments as a JSON object"), False
         if self.registry.get(proposed.tool) is None:
-            return error(f"unknown tool {proposed.tool!r}; known tools: {', '.join(self.registry.names())}")
+            return error(f"unknown tool {proposed.tool!r}; known tools: {', '.join(self.registry.names())}"), False
         key = params_text({"tool": proposed.tool, **proposed.params})
         earlier = self.guard.earlier(proposed.tool, proposed.params)
         earlier_id = earlier.call_id if earlier else in_turn.get(key)
         in_turn.setdefault(key, call_id)
         if earlier_id is None:
-            return None
+            return None, False
         if earlier_id not in self.shown and earlier_id in self.results:
-            return self.results[earlier_id]  # an engine output the model has not seen yet: show it, do not rerun
+            return self.results[earlier_id], False  # an engine output the model has not seen: show it, no rerun
         how = "the same call" if earlier is None or earlier.exact else "the same call with only a size changed"
         return error(f"repeat of {earlier_id} ({how}); its output is already in this conversation. Use it, "
-                     f"call something different, or answer")
+                     f"call something different, or answer"), True
 
     def _report_results(self, reply: Reply, results: list[ToolResult]) -> None:
         wrapped = []

@@ -18,6 +18,7 @@ _SECRET_KEY_END = (r"(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|
 _KEY = rf"[A-Za-z0-9_.-]*{_SECRET_KEY_END}"
 _VALUE = r"\"[^\"\n]*\"|'[^'\n]*'|[^\s\"',;&}\]]+"  # quoted (spaces allowed) or a bare word
 _PLAIN_VALUES = {"true", "false", "none", "null", "yes", "no", "", "redacted", "***", "******"}
+_PASSWORD_KEYS = re.compile(r"(?:password|passwd|passphrase|pwd|secret)$", re.IGNORECASE)
 _NUMERIC_OK_KEYS = re.compile(r"(?:token|key|id|cookie)$", re.IGNORECASE)  # `max_token=4096` is a number, not a secret
 
 
@@ -45,6 +46,11 @@ def _basic_credentials(match: re.Match[str]) -> str:
     return f"{match.group(1)}{MASK}" if ":" in decoded else match.group(0)
 
 
+def _prose(key: str, sep: str | None, quote: str, bare: str) -> bool:
+    """`anonymous token: unexpected status` is an error message; `password: changeme` is still a secret."""
+    return (sep == ":" and not quote and not _PASSWORD_KEYS.search(key) and bare.isalpha() and len(bare) < 20)
+
+
 def _key_value(match: re.Match[str]) -> str:
     key, value = match.group("key"), match.group("value")
     quote = value[0] if value[:1] in ("'", '"') else ""
@@ -52,6 +58,8 @@ def _key_value(match: re.Match[str]) -> str:
     if bare.lower() in _PLAIN_VALUES or bare.startswith(("<", "$", "{", "[REDACTED", "*")):
         return match.group(0)
     if bare.isdigit() and _NUMERIC_OK_KEYS.search(key):
+        return match.group(0)
+    if _prose(key, match.groupdict().get("sep"), quote, bare):
         return match.group(0)
     return f"{match.group('lead')}{quote}{MASK}{quote}"
 
@@ -61,10 +69,14 @@ _RULES: tuple[_Rule, ...] = (
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
         re.DOTALL), _whole("private-key")),
     # scheme://user:password@host -> scheme://user:[REDACTED]@host (postgres, mysql, redis, amqp, mongodb+srv, https)
-    _Rule("url-password", re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"]*:)[^\s@/'\"]+(?=@)"), _keep_prefix()),
-    _Rule("auth-header", re.compile(r"(?i)(\b(?:proxy-)?authorization\"?\s*[:=]\s*\"?)(?!\[REDACTED)[^\r\n\"]+"),
+    _Rule("url-password", re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"\[]*:)(?!\[REDACTED)[^\s@/'\"]+(?=@)"),
           _keep_prefix()),
-    _Rule("bearer", re.compile(r"(?i)(\bbearer\s+)(?!\[REDACTED)[A-Za-z0-9._~+/=-]{8,}"), _keep_prefix()),
+    _Rule("auth-header", re.compile(r"(?i)(\b(?:proxy-)?authorization\"?\s*[:=]\s*\"?)(?!\s*\[REDACTED)[^\r\n\"']+"),
+          _keep_prefix()),
+    # a bearer credential has a digit or is long: `Bearer authentication` in a log line is prose
+    _Rule("bearer", re.compile(r"(?i)(\bbearer\s+)(?!\[REDACTED)(?:(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}|"
+                               r"[A-Za-z0-9._~+/=-]{20,})"), _keep_prefix()),
+    _Rule("curl-user", re.compile(r"((?<!\S)(?:-u|--user)\s+[\"']?[^\s:\"']+:)[^\s\"']+"), _keep_prefix()),
     _Rule("basic-auth", re.compile(r"(?i)(\bbasic\s+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])"), _basic_credentials),
     _Rule("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), _whole("jwt")),
     _Rule("openai-key", re.compile(r"(?<![A-Za-z0-9_-])sk-(?:[A-Za-z0-9]+-)*[A-Za-z0-9_-]{20,}"), _whole("api-key")),
@@ -75,6 +87,8 @@ _RULES: tuple[_Rule, ...] = (
     _Rule("slack-webhook", re.compile(r"(https://hooks\.slack\.com/services/)[A-Za-z0-9/_-]+"), _keep_prefix()),
     _Rule("github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})"),
           _whole("github-token")),
+    _Rule("nvidia-api-key", re.compile(r"\bnvapi-[A-Za-z0-9_-]{20,}"), _whole("api-key")),
+    _Rule("grafana-token", re.compile(r"\bglsa_[A-Za-z0-9_]{24,}"), _whole("api-key")),
     _Rule("gitlab-token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), _whole("gitlab-token")),
     _Rule("npm-token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), _whole("npm-token")),
     _Rule("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), _whole("api-key")),
@@ -86,11 +100,12 @@ _RULES: tuple[_Rule, ...] = (
         _keep_prefix()),
     # KEY=value, KEY: value, "key": "value", --password=value
     _Rule("key-value", re.compile(
-        rf"(?P<lead>(?<![A-Za-z0-9])(?P<key>{_KEY}|auth)[\"']?\s*[=:]\s*)(?P<value>{_VALUE})",
+        rf"(?P<lead>(?<![A-Za-z0-9])(?P<key>{_KEY}|auth)[\"']?\s*(?P<sep>[=:])\s*)(?P<value>{_VALUE})",
         re.IGNORECASE), _key_value),
-    # --password value, --hf-token value (a CLI flag and its separate argument)
+    # --password value, --hf-token value, ["--api-key", "value"] (a CLI flag and its separate argument)
     _Rule("flag-value", re.compile(
-        rf"(?P<lead>(?<![A-Za-z0-9-])--?(?P<key>{_KEY})\s+)(?P<value>(?!-){_VALUE})", re.IGNORECASE),
+        rf"(?P<lead>(?<![A-Za-z0-9-])--?(?P<key>{_KEY})(?:\s+|[\"']\s*,\s*))(?P<value>(?![\"']?-){_VALUE})",
+        re.IGNORECASE),
         _key_value),
 )
 
