@@ -29,6 +29,20 @@ def accelerators(resources: dict[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in (resources or {}).items() if k.startswith(ACCELERATOR_PREFIXES)}
 
 
+# the labels a person reads first (GPU feature discovery, MIG manager, cloud accelerator/instance labels)
+SHOWN_LABEL_SUFFIXES = ("gpu.product", "gpu.memory", "gpu.count", "gpu.replicas", "gpu.sharing-strategy",
+                        "gpu.present", "mig.config", "mig.config.state", "mig.strategy", "mig.capable",
+                        "cuda.driver.major", "cuda.driver.minor", "cuda.runtime.major", "cuda.runtime.minor",
+                        "gke-accelerator", "instance-type", "accelerator", "instance-gpu-name", "nodepool",
+                        "nodegroup", "zone")
+
+
+def shown_label(key: str) -> bool:
+    """Whether a GPU label belongs in the text view (all of them stay in the data)."""
+    name = key.split("/", 1)[-1]
+    return name in SHOWN_LABEL_SUFFIXES or (name.startswith("mig-") and name.endswith(".count"))
+
+
 def gpu_labels(labels: dict[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in (labels or {}).items() if k.startswith(GPU_LABEL_PREFIXES)}
 
@@ -60,11 +74,12 @@ def flags(summary: dict[str, Any]) -> list[str]:
         if cap_n and alloc_n is not None and alloc_n < cap_n:
             out.append(f"{resource}: capacity {cap} but allocatable {alloc if alloc is not None else 0}")
     labels = summary["labels"]
-    count, replicas = labels.get("nvidia.com/gpu.count"), labels.get("nvidia.com/gpu.replicas")
+    count, replicas = quantity(labels.get("nvidia.com/gpu.count")), quantity(labels.get("nvidia.com/gpu.replicas"))
     advertised = summary["allocatable"].get("nvidia.com/gpu")
-    if count and replicas and replicas not in ("1", "") and advertised:
-        out.append(f"time-slicing: {count} physical GPUs advertised as nvidia.com/gpu={advertised} "
-                   f"(gpu.replicas={replicas}); slots share memory and faults")
+    if count and replicas and replicas > 1 and (quantity(advertised) or 0) > count:
+        out.append(f"time-slicing: {labels['nvidia.com/gpu.count']} physical GPUs advertised as "
+                   f"nvidia.com/gpu={advertised} (gpu.replicas={labels['nvidia.com/gpu.replicas']}); "
+                   "slots share memory and faults")
     stale = [r for r, v in accelerators(summary["capacity"]).items() if r.startswith("nvidia.com/mig-") and
              quantity(v) == 0]
     if stale:
@@ -95,8 +110,9 @@ def describe(summary: dict[str, Any], now: datetime) -> list[str]:
     taints = [f"{t.get('key')}" + (f"={t['value']}" if t.get("value") else "") + f":{t.get('effect')}"
               for t in summary["taints"]]
     lines.append("  taints: " + (", ".join(taints) if taints else "<none>"))
-    if summary["labels"]:
-        lines.append("  labels: " + ", ".join(f"{k}={v}" for k, v in sorted(summary["labels"].items())))
+    shown = {k: v for k, v in summary["labels"].items() if shown_label(k)}
+    if shown:
+        lines.append("  labels: " + ", ".join(f"{k}={v}" for k, v in sorted(shown.items())))
     for flag in summary["flags"]:
         lines.append(f"  ! {flag}")
     return lines
