@@ -14,10 +14,11 @@ from holmes.toolsets.render import keep_within, plural
 
 # lines worth keeping when a log must be cut: tracebacks, CUDA/NCCL/driver errors, OOMs, probe kills
 ERROR_LINE = re.compile(
-    r"traceback|error|exception|cuda|nccl|\boom\b|out of memory|outofmemory|\bxid\b|fatal|panic|killed|"
-    r"keyboardinterrupt|refused|denied|unauthorized|forbidden|gated|no space left|unspecifiedplatform|failed",
+    r"traceback|error|exception|out of memory|outofmemory|\boom|\bxid\b|fatal|panic|killed|keyboardinterrupt|"
+    r"refused|denied|unauthorized|forbidden|gated|no space left|unspecifiedplatform|no platform detected|failed|"
+    r"nccl warn|watchdog|timed out|unhealthy",
     re.IGNORECASE)
-MAX_LINE_CHARS = 1000
+MAX_LINE_CHARS = 600
 LIMIT_BYTES = 512 * 1024
 GREP_LIMIT_BYTES = 4 * 1024 * 1024
 
@@ -78,6 +79,13 @@ def _fetch(ctx: ToolContext, params: LogsParams, container: str) -> str | None:
         raise ToolError(str(exc)) from None
 
 
+def _clip(line: str) -> str:
+    """One enormous line (an engine config dump) must not eat the budget of the lines around it."""
+    if len(line) <= MAX_LINE_CHARS:
+        return line
+    return f"{line[:MAX_LINE_CHARS]} ...[{len(line) - MAX_LINE_CHARS} more chars]"
+
+
 def _grep(lines: list[str], pattern: str | None) -> list[str]:
     if not pattern:
         return lines
@@ -100,7 +108,7 @@ def kubernetes_logs(ctx: ToolContext, params: LogsParams) -> ToolOutput:
                             "shown": 0}
     if text is None:
         return not_found(f"pod {params.namespace}/{params.pod}")
-    lines = [line[:MAX_LINE_CHARS] for line in text.splitlines()]
+    lines = [_clip(line) for line in text.splitlines()]
     lines = _grep(lines, params.grep)[-params.tail_lines:]
     if not lines:
         why = f" matching {params.grep!r}" if params.grep else ""
