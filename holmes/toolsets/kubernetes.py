@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from holmes.sources.kube import KubeReader, normalize_kind
+from holmes.sources.kube import KINDS, KubeReader, normalize_kind
 from holmes.toolsets import events as events_mod
 from holmes.toolsets.access import kube, list_all, meta, not_found, reads_kube, ref
 from holmes.toolsets.base import Tool, ToolContext, ToolOutput
@@ -108,7 +108,8 @@ def kubernetes_list(ctx: ToolContext, params: ListParams) -> ToolOutput:
     if not items:
         return ToolOutput(text=f"no {kind} objects match", data={"items": [], "total": 0, "shown": 0},
                           status="no_data")
-    rows = [_row(kind, i, ctx.now, params.namespace is None) for i in items]
+    namespaced = KINDS[kind][2]
+    rows = [_row(kind, i, ctx.now, namespaced and params.namespace is None) for i in items]
     text, cut = fit_text(table(rows[0][0], [r[1] for r in rows]), ctx.token_budget,
                          "narrow with namespace=, label_selector= or field_selector=")
     if total > len(items) or more:

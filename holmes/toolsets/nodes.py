@@ -33,6 +33,7 @@ def accelerators(resources: dict[str, Any]) -> dict[str, str]:
 SHOWN_LABEL_SUFFIXES = ("gpu.product", "gpu.memory", "gpu.count", "gpu.replicas", "gpu.sharing-strategy",
                         "gpu.present", "mig.config", "mig.config.state", "mig.strategy", "mig.capable",
                         "cuda.driver.major", "cuda.driver.minor", "cuda.runtime.major", "cuda.runtime.minor",
+                        "cuda.driver-version.full", "cuda.runtime-version.full",
                         "gke-accelerator", "instance-type", "accelerator", "instance-gpu-name", "nodepool",
                         "nodegroup", "zone")
 

@@ -55,7 +55,10 @@ def ready_count(pod: dict[str, Any]) -> str:
 
 
 def restart_count(pod: dict[str, Any]) -> int:
-    return sum(int(cs.get("restartCount") or 0) for cs in (pod.get("status") or {}).get("containerStatuses") or [])
+    """Restarts of all containers, init containers included (a crash-looping storage initializer counts)."""
+    status = pod.get("status") or {}
+    statuses = [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]
+    return sum(int(cs.get("restartCount") or 0) for cs in statuses)
 
 
 # --- owner chain ---------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def test_inferenceservice_ready_while_its_pod_crashes_is_flagged(replay):
     result = run_tool(ISVC, ctx, {"namespace": "llm", "name": "llama"})
     assert result.status == "ok", result.error
     [summary] = result.data["pods"]["llama"]
-    assert summary["status"] == "Init:CrashLoopBackOff"
+    assert (summary["status"], summary["restarts"]) == ("Init:CrashLoopBackOff", 356)
     assert "the CR says Ready but a pod is not healthy" in result.text
     assert "storageUri hf://meta-llama/Llama-3.1-8B-Instruct" in result.text
     assert "nvidia.com/gpu=1" in result.text

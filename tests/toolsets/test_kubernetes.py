@@ -88,3 +88,10 @@ def test_runtimeclasses_absent_is_said(replay):
     ctx = replay([rc])
     result = run_tool(TOOL["kubernetes_runtimeclasses"], ctx, {})
     assert result.text.splitlines()[1].split()[:2] == ["nvidia", "nvidia"]
+
+
+def test_list_of_cluster_scoped_kind_has_no_namespace_column(replay):
+    rc = {"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": metadata("nvidia"), "handler": "nvidia"}
+    ctx = replay([rc])
+    result = run_tool(TOOL["kubernetes_list"], ctx, {"kind": "runtimeclass"})
+    assert result.text.splitlines()[0].split() == ["NAME", "STATUS", "AGE"]
