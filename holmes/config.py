@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     toolsets: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per-toolset overrides, e.g. {enabled: false}
     tool_timeout_s: float = 20.0
     tool_token_budget: int = 4000
+    # model architecture facts added to or correcting holmes/data/models.yaml (gpu_memory_fit), by model key
+    gpu_models: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

@@ -80,7 +80,7 @@ def _start_bundle_prometheus(settings: Settings, bundle: Any, stack: ExitStack, 
 
 def tool_context(settings: Settings, sources: Sources) -> ToolContext:
     return ToolContext(kube=sources.kube, prometheus=sources.prometheus, now=sources.now,
-                       token_budget=settings.tool_token_budget)
+                       token_budget=settings.tool_token_budget, extras={"gpu_models": settings.gpu_models})
 
 
 def investigate(trigger: Trigger, settings: Settings, sources: Sources, *, use_llm: bool = True,

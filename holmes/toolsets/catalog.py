@@ -20,7 +20,7 @@ BUILTIN_DIR = Path(__file__).resolve().parents[2] / "toolsets"
 
 # Modules under holmes.toolsets that implement built-in tools (each exposes TOOLS: list[Tool]).
 # A module that does not exist yet is skipped; its YAML tools then fail the join, as they should.
-BUILTIN_MODULES = ("kubernetes", "events", "pods", "logs", "nodes", "dra", "kserve", "prometheus")
+BUILTIN_MODULES = ("kubernetes", "events", "pods", "logs", "nodes", "dra", "kserve", "prometheus", "gpu_fit")
 
 Status = Literal["ready", "disabled", "off"]
 
