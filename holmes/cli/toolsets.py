@@ -82,5 +82,14 @@ def list_toolsets(
         typer.echo(_render(statuses))
 
 
+@toolsets_app.command("schema")
+def schema(overlay: bool = typer.Option(False, "--overlay", help="The schema of toolset_dirs files instead.")) -> None:
+    """The JSON schema of toolsets/*.yaml files (or of the files in toolset_dirs)."""
+    from holmes.toolsets.spec import ToolsetOverlay, ToolsetSpec
+
+    model = ToolsetOverlay if overlay else ToolsetSpec
+    typer.echo(json.dumps(model.model_json_schema(), indent=2))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(toolsets_app, name="toolsets")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from holmes.errors import UserError
 
@@ -23,7 +23,17 @@ class ToolSpec(BaseModel):
     enabled: bool = True
 
 
-class ToolsetSpec(BaseModel):
+class _FromFile(BaseModel):
+    """A model read from a file, which remembers that file for error messages."""
+
+    _source: str = PrivateAttr(default="")
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+
+class ToolsetSpec(_FromFile):
     """A built-in toolset file (`toolsets/<name>.yaml`)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -34,7 +44,6 @@ class ToolsetSpec(BaseModel):
     api_groups: list[str] = Field(default_factory=list)  # API groups the Kubernetes API must serve
     enabled: bool = True
     tools: dict[str, ToolSpec] = Field(min_length=1)
-    source: str = Field(default="", exclude=True)  # the file it came from
 
 
 class ToolOverlay(BaseModel):
@@ -44,7 +53,7 @@ class ToolOverlay(BaseModel):
     enabled: bool | None = None
 
 
-class ToolsetOverlay(BaseModel):
+class ToolsetOverlay(_FromFile):
     """A user's file in `toolset_dirs`: it may only turn toolsets or tools off/on and re-describe them."""
 
     model_config = ConfigDict(extra="forbid")
@@ -53,7 +62,6 @@ class ToolsetOverlay(BaseModel):
     description: str | None = None
     enabled: bool | None = None
     tools: dict[str, ToolOverlay] = Field(default_factory=dict)
-    source: str = Field(default="", exclude=True)
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -75,13 +83,12 @@ def read_yaml_model(path: Path, model: type[M]) -> M:
     if not isinstance(document, dict):
         kind = "empty" if document is None else type(document).__name__
         raise UserError(f"{path}: a toolset file must be a mapping (name, description, tools...), not {kind}")
-    if "source" in document:
-        raise UserError(f"{path}:{lines.get(('source',), 1)}: field 'source': unknown field")
     try:
         parsed = model.model_validate(document)
     except ValidationError as exc:
         raise UserError(_describe(path, exc, lines)) from None
-    parsed.source = str(path)  # type: ignore[attr-defined]
+    if isinstance(parsed, _FromFile):
+        parsed._source = str(path)
     return parsed
 
 
@@ -118,7 +125,3 @@ def load_dir(directory: Path, model: type[M]) -> list[M]:
         raise UserError(f"{directory}: toolset directory not found")
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     return [read_yaml_model(file, model) for file in files]
-
-
-def as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

@@ -44,3 +44,13 @@ def test_toolsets_list_bad_input_is_one_line_and_exit_2(tmp_path):
     missing = _holmes("toolsets", "list", "--bundle", str(tmp_path / "nope"), config=config)
     assert missing.returncode == 2
     assert missing.stderr == f"holmes: error: {tmp_path / 'nope'}: bundle directory not found\n"
+
+
+def test_toolsets_schema_publishes_the_yaml_schema(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("{}\n")
+    done = _holmes("toolsets", "schema", config=config)
+    schema = json.loads(done.stdout)
+    assert set(schema["required"]) == {"name", "description", "requires", "tools"}
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["requires"]["enum"] == ["kubernetes", "prometheus", "none"]
