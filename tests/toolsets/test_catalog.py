@@ -136,3 +136,18 @@ def test_missing_or_wrong_field_names_file_line_and_field(tmp_path):
     (folder / "k.yaml").write_text("name: k\ndescription: d\nrequires: cluster\ntools: {}\n")
     with pytest.raises(UserError, match=r"k.yaml:3: field 'requires': Input should be 'kubernetes', 'prometheus' or"):
         load_catalog(Settings(), builtin_dir=folder, modules=())
+
+
+def test_unreachable_api_turns_kubernetes_toolsets_off_with_the_reason(tmp_path):
+    import socket
+
+    from holmes.sources.kube import KubeReader
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = _copy(tmp_path, "kserve")
+    ctx = ToolContext(kube=KubeReader.for_url(f"http://127.0.0.1:{port}", request_timeout=2))
+    [status] = toolset_statuses(Settings(), ctx, load_catalog(Settings(), builtin_dir=folder, modules=("kserve",)))
+    assert status.status == "off"
+    assert status.reason.startswith("Kubernetes API unreachable: GET /version: cannot reach the Kubernetes API")
