@@ -149,10 +149,23 @@ def _scheduling(spec: dict[str, Any]) -> list[str]:
     if affinity.get("preferredDuringSchedulingIgnoredDuringExecution"):
         out.append(f"Node affinity (preferred): {len(affinity['preferredDuringSchedulingIgnoredDuringExecution'])} "
                    "term(s)")
+    for kind in ("podAffinity", "podAntiAffinity"):
+        terms = ((spec.get("affinity") or {}).get(kind) or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
+        for term in terms or []:
+            selector = _label_selector(term.get("labelSelector") or {}) or "<all>"
+            out.append(f"{kind[0].upper()}{kind[1:]} (required): pods {selector} per {term.get('topologyKey')}")
     tolerations = spec.get("tolerations") or []
     shown = [_toleration(t) for t in tolerations]
     out.append("Tolerations: " + ("; ".join(shown) if shown else "<none>"))
     return out
+
+
+def _label_selector(selector: dict[str, Any]) -> str:
+    """A LabelSelector as kubectl writes one: app=vllm,model In (a b)."""
+    parts = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
+    parts += [f"{e.get('key')} {e.get('operator')} ({' '.join(e.get('values') or [])})".replace(" ()", "")
+              for e in selector.get("matchExpressions") or []]
+    return ",".join(parts)
 
 
 def _toleration(t: dict[str, Any]) -> str:

@@ -30,6 +30,10 @@ def _vllm_pod(**overrides):
     return pod("vllm-7c9d-x2x4q", containers=[container], statuses=statuses,
                spec={"tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
                      "nodeSelector": {"nvidia.com/gpu.product": "NVIDIA-A100-SXM4-80GB"},
+                     "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                         {"labelSelector": {"matchLabels": {"app": "vllm"}, "matchExpressions": [
+                             {"key": "tier", "operator": "In", "values": ["serving"]}]},
+                          "topologyKey": "kubernetes.io/hostname"}]}},
                      "volumes": [{"name": "cache", "emptyDir": {"sizeLimit": "50Gi"}}]},
                labels={"app": "vllm", "pod-template-hash": "7c9d"},
                ownerReferences=[{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "vllm-7c9d",
@@ -68,6 +72,7 @@ def test_describe_pod_shows_crash_state_probe_budget_and_missing_shm(replay):
     assert "nvidia.com/gpu=2" in text
     assert "nvidia.com/gpu Exists:NoSchedule" in text
     assert "Node selector: nvidia.com/gpu.product=NVIDIA-A100-SXM4-80GB" in text
+    assert "PodAntiAffinity (required): pods app=vllm,tier In (serving) per kubernetes.io/hostname" in text
     assert "failureThreshold=12 -> gives up after about 150s" in text
     assert "/dev/shm: not mounted" in text
     assert "cache: emptyDir medium=disk sizeLimit=50Gi" in text
