@@ -18,7 +18,9 @@ def _debug() -> bool:
 
 def run_guarded(app: typer.Typer) -> int:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns (not raises) a typer.Exit's code in this mode
+        if isinstance(code, int) and code:
+            return code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code or 0)
     except click.exceptions.Abort:

@@ -50,14 +50,16 @@ def list_runbooks(runbooks: list[Path] | None = RUNBOOKS_OPTION, config: Path | 
 
     _check_output(output, ("table", "json"))
     library = load_library(_user_dirs(runbooks, config))
-    rows = [{"id": rb.id, "area": rb.area, "title": rb.title, "file": library.origins[rb.id],
-             "root_causes": sorted({c.root_cause for c in rb.checks}), "steps": len(rb.steps), "checks": len(rb.checks)}
-            for rb in sorted(library, key=lambda rb: (rb.area, rb.id))]
+    runbooks_sorted = sorted(library, key=lambda rb: (rb.area, rb.id))
     if output == "json":
+        rows = [{"id": rb.id, "area": rb.area, "title": rb.title, "file": library.origins[rb.id],
+                 "root_causes": sorted({c.root_cause for c in rb.checks}), "steps": len(rb.steps),
+                 "checks": len(rb.checks)} for rb in runbooks_sorted]
         typer.echo(json.dumps(rows, indent=2))
         return
     typer.echo(table(["id", "area", "checks", "root causes", "title"],
-                     [[r["id"], r["area"], r["checks"], ", ".join(r["root_causes"]), r["title"]] for r in rows]))
+                     [[rb.id, rb.area, len(rb.checks), ", ".join(sorted({c.root_cause for c in rb.checks})), rb.title]
+                      for rb in runbooks_sorted]))
 
 
 @runbooks_app.command("show")

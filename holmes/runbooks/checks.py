@@ -10,7 +10,7 @@ from typing import Any
 from holmes.domain import Evidence, ToolResult
 from holmes.runbooks.schema import Condition, FieldTest, RegexTest, StatusTest
 from holmes.runbooks.select import as_lines, compact, select, to_number
-from holmes.runbooks.templates import MissingValue, jmespath_escape, render
+from holmes.runbooks.templates import MissingValue, jmespath_escape, render, render_lenient
 
 EXCERPT_CHARS = 320
 
@@ -103,7 +103,7 @@ def _regex(test: RegexTest, scope: Scope) -> Outcome:
         return Outcome(None)
     if pattern is None:
         return Outcome(None)
-    for line in _lines(result, expression):
+    for line in lines_of(result, expression):
         found = pattern.search(line)
         if found:
             captures = {k: v for k, v in found.groupdict().items() if v is not None}
@@ -112,7 +112,8 @@ def _regex(test: RegexTest, scope: Scope) -> Outcome:
     return Outcome(False)
 
 
-def _lines(result: ToolResult, expression: str | None) -> list[str]:
+def lines_of(result: ToolResult, expression: str | None) -> list[str]:
+    """The strings a regex is tried against: a selection, else the log lines, else the text's lines."""
     if expression is not None:
         return as_lines(select(expression, result.data))
     data = result.data
@@ -123,11 +124,16 @@ def _lines(result: ToolResult, expression: str | None) -> list[str]:
 
 def excerpt(line: str, found: re.Match[str]) -> str:
     """The matched line, cut around the match when it is long."""
+    offset = len(line) - len(line.lstrip())
     line = line.strip()
     if len(line) <= EXCERPT_CHARS:
         return line
-    start = max(0, min(found.start(), len(line) - EXCERPT_CHARS))
-    return ("…" if start else "") + line[start:start + EXCERPT_CHARS] + "…"
+    start = max(0, min(found.start() - offset - 80, len(line) - EXCERPT_CHARS))
+    if start:
+        space = line.rfind(" ", 0, found.start() - offset)
+        start = space + 1 if start <= space else start
+    end = start + EXCERPT_CHARS
+    return ("…" if start else "") + line[start:end] + ("…" if end < len(line) else "")
 
 
 def _field(test: FieldTest, scope: Scope) -> Outcome:
@@ -146,7 +152,7 @@ def _field(test: FieldTest, scope: Scope) -> Outcome:
     captures = {test.capture: capture_text(witness)} if test.capture and witness is not None else {}
     cited = []
     if test.cite:
-        name = test.label or test.select
+        name = render_lenient(test.label, scope.values) if test.label else expression
         shown = compact(selected if test.op in {"exists", "missing", "empty", "not_empty"} else witness)
         cited.append(Evidence(tool=result.tool, call_id=result.call_id, excerpt=f"{name}: {shown}"[:EXCERPT_CHARS]))
     return Outcome(True, cited, captures, 1)
@@ -155,7 +161,7 @@ def _field(test: FieldTest, scope: Scope) -> Outcome:
 def capture_text(value: Any) -> str:
     """How a captured value reads in remediation text: a list of names as 'a, b'."""
     if isinstance(value, list) and all(isinstance(item, str | int | float) for item in value):
-        return ", ".join(str(item) for item in value)
+        return ", ".join(dict.fromkeys(str(item) for item in value))
     return compact(value)
 
 

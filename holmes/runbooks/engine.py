@@ -12,8 +12,8 @@ from holmes.runbooks.facts import Facts, read_facts
 from holmes.runbooks.findings import Candidate, make_finding
 from holmes.runbooks.library import Library
 from holmes.runbooks.matching import RunbookMatch, select_runbooks
-from holmes.runbooks.plan import CallKey, Plan, call_key, plan_steps
-from holmes.runbooks.ranking import build_diagnosis, rank
+from holmes.runbooks.plan import Plan, call_key, run_plan
+from holmes.runbooks.ranking import MIN_CONFIDENCE, build_diagnosis, rank
 from holmes.runbooks.taxonomy import Taxonomy, load_taxonomy
 from holmes.toolsets.base import ToolContext, ToolRegistry
 
@@ -42,53 +42,55 @@ def diagnose(trigger: Trigger, registry: ToolRegistry, ctx: ToolContext, library
     matches = select_runbooks(trigger, facts, library)
     say(f"selected {len(matches)} runbook(s): " + "; ".join(f"{m.runbook.id} ({m.explain()})" for m in matches[:5]))
     known = {call_key(r.tool, r.params): r for r in facts.results}
-    plan = plan_steps(matches, facts.values, registry, known)
-    say(f"running {len(plan.calls)} tool call(s)")
-    fresh = registry.run_many(ctx, plan.calls) if plan.calls else []
-    results = [*facts.results, *fresh]
-    by_key = {**known, **{call_key(r.tool, r.params): r for r in fresh}}
-    ranked = rank(_candidates(matches, plan, by_key, facts, taxonomy))
-    diagnosis = build_diagnosis(ranked, facts, matches, results, _gaps(facts, plan, results), taxonomy)
-    diagnosis.usage = Usage(steps=2 if plan.calls else 1, tool_calls=len(results),
+    plan = run_plan(matches, facts.values, registry, ctx, known)
+    results = list(plan.results.values())
+    say(f"ran {len(results) - len(known)} tool call(s) in {plan.waves} wave(s)")
+    ranked = rank(_candidates(matches, plan, facts, taxonomy))
+    winner = ranked[0].finding.runbook if ranked and ranked[0].finding.confidence >= MIN_CONFIDENCE else None
+    diagnosis = build_diagnosis(ranked, facts, matches, results, _gaps(facts, plan, results, winner), taxonomy)
+    diagnosis.usage = Usage(steps=facts.rounds + plan.waves, tool_calls=len(results),
                             wall_s=round(time.perf_counter() - started, 4))
     say(f"diagnosis: {diagnosis.root_cause} ({diagnosis.confidence:.2f})")
     return EngineReport(diagnosis=diagnosis, results=results, matched=matches,
                         findings=[c.finding for c in ranked], facts=facts)
 
 
-def _candidates(matches: list[RunbookMatch], plan: Plan, by_key: dict[CallKey, ToolResult], facts: Facts,
-                taxonomy: Taxonomy) -> list[Candidate]:
+def _candidates(matches: list[RunbookMatch], plan: Plan, facts: Facts, taxonomy: Taxonomy) -> list[Candidate]:
     candidates = []
-    for match in matches:
-        runbook = match.runbook
-        results = {step.id: _result(plan.step_calls.get((runbook.id, step.id)), by_key) for step in runbook.steps}
-        for check in runbook.checks:
-            outcome = evaluate(check.when, Scope(results, dict(facts.values)))
+    for match, state in zip(matches, plan.states, strict=True):
+        results = plan.step_results(state)
+        for check in match.runbook.checks:
+            outcome = evaluate(check.when, Scope(results, dict(state.values)))
             if outcome.holds:
-                finding = make_finding(runbook, check, outcome, results, facts, taxonomy)
+                finding = make_finding(match.runbook, check, outcome, results, facts, state.values, taxonomy)
                 candidates.append(Candidate(finding, outcome.tests, match.score))
     return candidates
 
 
-def _result(key: CallKey | None, by_key: dict[CallKey, ToolResult]) -> ToolResult | None:
-    return by_key.get(key) if key is not None else None
+def _gaps(facts: Facts, plan: Plan, results: list[ToolResult], winner: str | None) -> list[str]:
+    """What the engine could not see: the subject missing, tools not enabled, calls that failed.
 
-
-def _gaps(facts: Facts, plan: Plan, results: list[ToolResult]) -> list[str]:
-    """What the engine could not see: the subject missing, tools not enabled, calls that failed."""
+    With a confident answer only the winning runbook's missing data counts; otherwise every required step's.
+    """
     gaps = []
     if facts.subject is None:
         gaps.append("no subject (pod, node...) was named, so only question keywords and alerts could select runbooks")
     elif not facts.found:
         gaps.append(f"{facts.subject.ref()} was not found (deleted, renamed, or not readable)")
-    for tool, runbooks in sorted(plan.missing_tools.items()):
-        gaps.append(f"tool {tool} is not available (its data source is not configured or the toolset is disabled); "
-                    f"needed by {', '.join(sorted(set(runbooks)))}")
+    for tool, wanted in sorted(plan.missing_tools.items()):
+        runbooks = sorted({rb for rb, optional in wanted if (rb == winner if winner else not optional)})
+        if runbooks:
+            gaps.append(f"tool {tool} is not available (its data source is not configured or the toolset is "
+                        f"disabled); needed by {', '.join(runbooks)}")
+    answered = {r.tool for r in results if r.status != "error"}
     for result in results:
-        if result.status == "error" and call_key(result.tool, result.params) not in plan.optional:
-            if result.tool == "kubernetes_get" and facts.subject is not None and not facts.found:
-                continue
-            gaps.append(f"{result.tool}({_brief(result.params)}) failed [{result.call_id}]: {result.error}")
+        if result.status != "error":
+            continue
+        optional = call_key(result.tool, result.params) in plan.optional
+        if (optional and result.tool in answered) or (result.tool == "kubernetes_get" and not facts.found):
+            continue  # an optional call failing beside working ones (e.g. no previous log) is expected
+        gaps.append(f"{result.tool}({_brief(result.params)}) failed [{result.call_id}]: {result.error}")
+        answered.add(result.tool) if optional else None
     return gaps
 
 

@@ -6,14 +6,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from holmes.domain import Subject, ToolCall, ToolResult, Trigger
+from holmes.runbooks.discovery import subject_from_question
 from holmes.toolsets.base import ToolContext, ToolRegistry, new_call_id
 
-# Alert labels that name the object an alert is about, most specific first.
+# Alert labels that name the object an alert is about, most specific first. kube-state-metrics alerts also
+# carry `pod`/`container` labels of the exporter itself, so an alert's name prefix picks the label first.
 _ALERT_SUBJECT_LABELS = (
     ("pod", "pod"), ("persistentvolumeclaim", "persistentvolumeclaim"), ("daemonset", "daemonset"),
     ("deployment", "deployment"), ("statefulset", "statefulset"), ("job_name", "job"),
-    ("inferenceservice", "inferenceservice"), ("node", "node"),
+    ("inferenceservice", "inferenceservice"), ("resourcequota", "resourcequota"), ("node", "node"),
 )
+_ALERT_PREFIXES = (("KubeDeployment", "deployment"), ("KubeStatefulSet", "statefulset"),
+                   ("KubeDaemonSet", "daemonset"), ("KubeJob", "job_name"),
+                   ("KubePersistentVolume", "persistentvolumeclaim"), ("KubeQuota", "resourcequota"),
+                   ("KubeNode", "node"))
 
 
 def subject_of(trigger: Trigger) -> Subject | None:
@@ -23,7 +29,9 @@ def subject_of(trigger: Trigger) -> Subject | None:
     if trigger.alert is None:
         return None
     labels = trigger.alert.labels
-    for label, kind in _ALERT_SUBJECT_LABELS:
+    preferred = [label for prefix, label in _ALERT_PREFIXES if trigger.alert.name.startswith(prefix)]
+    order = [pair for label in preferred for pair in _ALERT_SUBJECT_LABELS if pair[0] == label]
+    for label, kind in order + list(_ALERT_SUBJECT_LABELS):
         if labels.get(label):
             namespace = None if kind == "node" else labels.get("namespace") or None
             return Subject(kind=kind, namespace=namespace, name=labels[label])
@@ -44,6 +52,8 @@ class Facts:
     event_reasons: set[str] = field(default_factory=set)
     values: dict[str, str] = field(default_factory=dict)
     results: list[ToolResult] = field(default_factory=list)
+    pod: str | None = None  # the pod diagnosed: the subject, or a workload's most troubled pod
+    rounds: int = 0
 
     def describe(self) -> str:
         """One line for humans: 'pod llm/x: phase Pending, reasons Unschedulable'."""
@@ -51,12 +61,17 @@ class Facts:
             return "no subject"
         if not self.found:
             return f"{self.subject.ref()}: not found"
-        parts = [f"phase {self.phase}"] if self.phase else []
+        parts = [f"pod {self.pod}"] if self.pod and self.subject.kind != "pod" else []
+        parts += [f"phase {self.phase}"] if self.phase else []
         for label, reasons in (("reasons", self.pod_reasons), ("waiting", self.waiting_reasons),
                                ("terminated", self.terminated_reasons)):
             if reasons:
                 parts.append(f"{label} {', '.join(sorted(reasons))}")
         return f"{self.subject.ref()}: {'; '.join(parts) or 'no status'}"
+
+
+# Kinds whose trouble shows in their pods: the engine diagnoses their most troubled pod.
+WORKLOAD_KINDS = {"deployment", "statefulset", "replicaset", "daemonset", "job", "inferenceservice"}
 
 
 def fact_calls(subject: Subject | None) -> list[ToolCall]:
@@ -80,11 +95,62 @@ def _event_kind(kind: str) -> str:
 
 
 def read_facts(trigger: Trigger, registry: ToolRegistry, ctx: ToolContext) -> Facts:
-    """Read the subject and its events once (concurrently) and derive the facts runbooks match on."""
+    """Read the subject and its events; for a workload, also its most troubled pod and that pod's events."""
     subject = subject_of(trigger)
-    calls = [call for call in fact_calls(subject) if registry.get(call.tool) is not None]
-    results = registry.run_many(ctx, calls) if calls else []
-    return facts_from(trigger, subject, results)
+    found: list[ToolResult] = []
+    if subject is None and trigger.question:
+        subject, found = subject_from_question(trigger.question, registry, ctx)
+    results = found + _run(registry, ctx, fact_calls(subject))
+    rounds = (2 if found else 0) + (1 if subject is not None else 0)
+    workload = _found_object(results) if subject is not None and subject.kind in WORKLOAD_KINDS else None
+    if workload is not None and subject is not None and subject.namespace:
+        selector = pod_selector(subject.kind, workload)
+        listing = _run(registry, ctx, [ToolCall(id=new_call_id(), tool="kubernetes_list", params={
+            "kind": "pod", "namespace": subject.namespace, "label_selector": selector})]) if selector else []
+        results += listing
+        pods = (listing[0].data or {}).get("items", []) if listing and isinstance(listing[0].data, dict) else []
+        if pods:
+            chosen = Subject(kind="pod", namespace=subject.namespace, name=most_troubled_pod(pods))
+            results += _run(registry, ctx, fact_calls(chosen))
+            rounds += 2
+    facts = facts_from(trigger, subject, results)
+    facts.rounds = rounds
+    return facts
+
+
+def _run(registry: ToolRegistry, ctx: ToolContext, calls: list[ToolCall]) -> list[ToolResult]:
+    usable = [call for call in calls if registry.get(call.tool) is not None]
+    return registry.run_many(ctx, usable) if usable else []
+
+
+def _found_object(results: list[ToolResult]) -> dict[str, Any] | None:
+    for result in results:
+        if result.tool == "kubernetes_get" and result.status == "ok" and isinstance(result.data, dict):
+            return result.data
+    return None
+
+
+def pod_selector(kind: str, workload: dict[str, Any]) -> str | None:
+    """The label selector of a workload's pods (matchLabels only; an InferenceService by its name label)."""
+    if kind == "inferenceservice":
+        return f"serving.kserve.io/inferenceservice={(workload.get('metadata') or {}).get('name', '')}"
+    labels = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return ",".join(f"{key}={value}" for key, value in sorted(labels.items())) or None
+
+
+def most_troubled_pod(pods: list[dict[str, Any]]) -> str:
+    """The pod to diagnose: not running or ready first, then most restarts, then newest; ties by name."""
+    def trouble(pod: dict[str, Any]) -> tuple[int, int, str, str]:
+        status = pod.get("status") or {}
+        statuses = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+        ready = all(s.get("ready") for s in status.get("containerStatuses") or []) and bool(statuses)
+        broken = int(status.get("phase") not in {"Running", "Succeeded"}) + int(not ready)
+        restarts = sum(int(s.get("restartCount", 0)) for s in statuses)
+        meta = pod.get("metadata") or {}
+        return broken, restarts, str(meta.get("creationTimestamp", "")), str(meta.get("name", ""))
+
+    best = max(pods, key=trouble)
+    return str((best.get("metadata") or {}).get("name", ""))
 
 
 def facts_from(trigger: Trigger, subject: Subject | None, results: list[ToolResult]) -> Facts:
@@ -96,11 +162,13 @@ def facts_from(trigger: Trigger, subject: Subject | None, results: list[ToolResu
             continue
         if result.tool == "kubernetes_get" and result.data.get("metadata"):
             facts.found = True
-            facts.object = result.data
-            if result.data.get("kind", "Pod") == "Pod" and (subject is None or subject.kind == "pod"):
+            facts.object = facts.object or result.data
+            if result.data.get("kind", "Pod") == "Pod":
+                facts.pod = str(result.data["metadata"].get("name", ""))
+                facts.values["pod"] = facts.pod
                 _pod_facts(facts, result.data)
         elif result.tool == "kubernetes_events":
-            facts.event_reasons = {e.get("reason", "") for e in result.data.get("events", []) if e.get("reason")}
+            facts.event_reasons |= {e.get("reason", "") for e in result.data.get("events", []) if e.get("reason")}
     return facts
 
 

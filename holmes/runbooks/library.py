@@ -155,14 +155,23 @@ def _semantic_problems(runbook: Runbook, taxonomy: Taxonomy, known_tools: set[st
     """What pydantic cannot see: step references, template keys, taxonomy ids, duplicate ids, tool names."""
     problems: list[tuple[Loc, str]] = []
     step_ids = [step.id for step in runbook.steps]
+    value_names = [value.name for value in runbook.values]
+    usable = set(SUBJECT_KEYS) | set(value_names)
     for index, step in enumerate(runbook.steps):
         if step_ids.index(step.id) != index:
             problems.append((("steps", index, "id"), f"step id '{step.id}' is used twice"))
         if known_tools is not None and step.tool not in known_tools:
             problems.append((("steps", index, "tool"), f"unknown tool '{step.tool}'"))
-        for key in sorted(param_keys(step.params) - set(SUBJECT_KEYS)):
+        for key in sorted(param_keys(step.params) - usable):
             problems.append((("steps", index, "params"),
-                             f"unknown value '{{{key}}}'; steps may use: {', '.join(SUBJECT_KEYS)}"))
+                             f"unknown value '{{{key}}}'; steps may use: {', '.join(sorted(usable))}"))
+    for index, value in enumerate(runbook.values):
+        if value.step not in step_ids:
+            problems.append((("values", index, "step"), f"no step '{value.step}' in this runbook"))
+        if value.name in SUBJECT_KEYS or value_names.index(value.name) != index:
+            problems.append((("values", index, "name"), f"value '{value.name}' is already defined"))
+        for key in sorted(keys_in(value.select) - usable):
+            problems.append((("values", index, "select"), f"unknown value '{{{key}}}'"))
     check_ids = [check.id for check in runbook.checks]
     for index, check in enumerate(runbook.checks):
         where: Loc = ("checks", index)
@@ -170,13 +179,13 @@ def _semantic_problems(runbook: Runbook, taxonomy: Taxonomy, known_tools: set[st
             problems.append(((*where, "id"), f"check id '{check.id}' is used twice"))
         if check.root_cause not in taxonomy or check.root_cause == UNKNOWN:
             problems.append(((*where, "root_cause"), f"'{check.root_cause}' is not a root-cause id of the taxonomy"))
-        problems.extend(_check_problems(check, where, set(step_ids)))
+        problems.extend(_check_problems(check, where, set(step_ids), usable))
     return problems
 
 
-def _check_problems(check: Check, where: Loc, steps: set[str]) -> list[tuple[Loc, str]]:
+def _check_problems(check: Check, where: Loc, steps: set[str], usable: set[str]) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
-    known = set(SUBJECT_KEYS)
+    known = set(usable)
     for loc, test in _tests(check.when, (*where, "when")):
         if test.step not in steps:
             problems.append(((*loc, "step"), f"no step '{test.step}' in this runbook"))

@@ -36,7 +36,8 @@ def select_runbooks(trigger: Trigger, facts: Facts, library: Library) -> list[Ru
 def match_runbook(runbook: Runbook, trigger: Trigger, facts: Facts) -> RunbookMatch | None:
     match = runbook.match
     subject = facts.subject
-    if match.subject_kinds and subject is not None and subject.kind not in {k.lower() for k in match.subject_kinds}:
+    kinds = {k.lower() for k in match.subject_kinds}
+    if kinds and subject is not None and subject.kind not in kinds and not (facts.pod and "pod" in kinds):
         return None
     hits: list[tuple[str, str]] = []
     if trigger.alert is not None:

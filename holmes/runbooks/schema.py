@@ -86,6 +86,16 @@ class Step(_Strict):
     description: str = ""
 
 
+class Value(_Strict):
+    """A value read from a step's data (e.g. the device plugin pod on a node) that later steps can name."""
+
+    name: str = Field(pattern=STEP_ID)
+    step: str
+    select: str = Field(description="JMESPath over the step's data; a list gives its first item")
+
+    _select = field_validator("select")(classmethod(lambda cls, v: _check_selection(v)))
+
+
 class RegexTest(_Strict):
     """True when the pattern matches any selected string; named groups become values for later text."""
 
@@ -152,13 +162,15 @@ class Condition(_Strict):
 
 
 class Cite(_Strict):
-    """Extra evidence to cite when the check holds: a selection of a step's data."""
+    """Extra evidence to cite when the check holds: a selection of a step's data, or its first line matching a regex."""
 
     step: str
     select: str | None = None
+    pattern: str | None = Field(default=None, description="cite the first selected line matching this regex, if any")
     label: str = ""
 
     _select = field_validator("select")(classmethod(lambda cls, v: _check_selection(v)))
+    _pattern = field_validator("pattern")(classmethod(lambda cls, v: v if v is None else _check_pattern(v)))
 
 
 class Check(_Strict):
@@ -187,6 +199,7 @@ class Runbook(_Strict):
                   "metrics", "ray", "probe", "general"]
     match: Match = Field(default_factory=Match)
     steps: list[Step] = Field(default_factory=list)
+    values: list[Value] = Field(default_factory=list, description="values read from steps, for later steps")
     checks: list[Check] = Field(default_factory=list)
     instructions: str = Field(default="", description="guidance for the agent when this runbook applies")
 

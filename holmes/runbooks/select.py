@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -33,8 +34,23 @@ def to_number(value: Any) -> float | None:
     return None
 
 
+def to_epoch(value: Any) -> float | None:
+    """Seconds since the epoch from an RFC 3339 timestamp ('2025-03-14T10:20:00Z'); None if it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
 class _HolmesFunctions(functions.Functions):
-    """Extra JMESPath functions runbooks may use: quantity(), lower(), entries()."""
+    """Extra JMESPath functions runbooks may use: quantity(), timestamp(), lower(), entries()."""
+
+    @functions.signature({"types": []})
+    def _func_timestamp(self, value: Any) -> float | None:
+        return to_epoch(value)
 
     @functions.signature({"types": []})
     def _func_quantity(self, value: Any) -> float | None:

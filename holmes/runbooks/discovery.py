@@ -1,0 +1,85 @@
+"""Find the pod a question is about when the trigger names no subject ("the X pod in namespace Y is Pending")."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from holmes.domain import Subject, ToolCall, ToolResult
+from holmes.toolsets.base import ToolContext, ToolRegistry, new_call_id
+
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9.-]*[a-z0-9](?:/[a-z0-9][a-z0-9.-]*[a-z0-9])?")
+_NAMESPACE_HINT = re.compile(r"\b(?:namespace|ns|in)\s+([a-z0-9][a-z0-9-]*[a-z0-9])\b")
+_GENERIC = {"pod", "pods", "node", "nodes", "the", "and", "why", "what", "with", "from", "vllm", "model", "models",
+            "gpu", "gpus", "deployment", "namespace", "pending", "running", "restart", "restarts", "starts"}
+
+
+def subject_from_question(question: str, registry: ToolRegistry,
+                          ctx: ToolContext) -> tuple[Subject | None, list[ToolResult]]:
+    """The pod whose name best matches the question's name-like words, within a namespace it mentions."""
+    if registry.get("kubernetes_list") is None:
+        return None, []
+    text = question.lower()
+    results = _run(registry, ctx, {"kind": "namespace"})
+    namespaces = {_name(item) for item in _items(results[-1])}
+    namespace = _mentioned_namespace(text, namespaces)
+    params: dict[str, Any] = {"kind": "pod", "limit": 500}
+    if namespace:
+        params["namespace"] = namespace
+    results += _run(registry, ctx, params)
+    pods = _items(results[-1])
+    words = [w for w in _TOKEN.findall(text) if _name_like(w) and w not in namespaces]
+    chosen = _best_pod(pods, words)
+    if chosen is None:
+        return None, results
+    return Subject(kind="pod", namespace=(chosen.get("metadata") or {}).get("namespace"), name=_name(chosen)), results
+
+
+def _run(registry: ToolRegistry, ctx: ToolContext, params: dict[str, Any]) -> list[ToolResult]:
+    return registry.run_many(ctx, [ToolCall(id=new_call_id(), tool="kubernetes_list", params=params)])
+
+
+def _items(result: ToolResult) -> list[dict[str, Any]]:
+    if result.status == "ok" and isinstance(result.data, dict):
+        return [item for item in result.data.get("items", []) if isinstance(item, dict)]
+    return []
+
+
+def _name(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("name", ""))
+
+
+def _mentioned_namespace(text: str, namespaces: set[str]) -> str | None:
+    hinted = [m for m in _NAMESPACE_HINT.findall(text) if m in namespaces]
+    if hinted:
+        return hinted[0]
+    named = [w for w in _TOKEN.findall(text) if w in namespaces and w != "default"]
+    return named[0] if named else None
+
+
+def _name_like(word: str) -> bool:
+    """Words that look like object names: 'codellama-vllm', 'llama3', not 'the' or 'pending'."""
+    return len(word) >= 4 and word not in _GENERIC and ("-" in word or any(c.isdigit() for c in word))
+
+
+def _best_pod(pods: list[dict[str, Any]], words: list[str]) -> dict[str, Any] | None:
+    def score(pod: dict[str, Any]) -> tuple[int, int]:
+        name = _name(pod)
+        matched = max((len(w) for w in words if w in name), default=0)
+        return matched, _trouble(pod)
+
+    ranked = sorted(pods, key=score, reverse=True)
+    if not ranked:
+        return None
+    best = ranked[0]
+    matched, trouble = score(best)
+    return best if matched or trouble else None
+
+
+def _trouble(pod: dict[str, Any]) -> int:
+    status = pod.get("status") or {}
+    statuses = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+    broken = status.get("phase") not in {"Running", "Succeeded"}
+    not_ready = any(not s.get("ready") for s in status.get("containerStatuses") or [])
+    restarts = sum(int(s.get("restartCount", 0)) for s in statuses)
+    return 2 * int(broken) + int(not_ready) + min(restarts, 5)
