@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from holmes.sources.kube import KubeError, KubeReader
 from holmes.toolsets import dra_shapes as shapes
 from holmes.toolsets import events as events_mod
-from holmes.toolsets.access import kube, list_all, meta, not_found, reads_kube
+from holmes.toolsets.access import kube, list_all, meta, not_found, reads_kube, ref
 from holmes.toolsets.base import Tool, ToolContext, ToolOutput
 from holmes.toolsets.dra_explain import explain_pod, pod_claim_refs
 from holmes.toolsets.render import age, count_tokens, fit_text, plural, slim, table
@@ -151,7 +151,8 @@ def dra_device_classes(ctx: ToolContext, params: NoParams) -> ToolOutput:
 
 def _explain_lines(data: dict[str, Any]) -> list[str]:
     pod = data["pod"]
-    lines = [f"Pod {pod['namespace']}/{pod['name']}: phase {pod['phase']}, node {pod['node'] or '<none>'}"]
+    phase, node = (pod.get("status") or {}).get("phase"), (pod.get("spec") or {}).get("nodeName")
+    lines = [f"Pod {ref(pod)}: phase {phase}, node {node or '<none>'}"]
     if not data["claims"]:
         lines.append("  the pod has no spec.resourceClaims: it does not use DRA")
     for claim in data["claims"]:

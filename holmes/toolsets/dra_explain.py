@@ -8,7 +8,8 @@ from typing import Any
 from holmes.sources.kube import KubeReader
 from holmes.toolsets import dra_shapes as shapes
 from holmes.toolsets.access import list_all, meta
-from holmes.toolsets.render import parse_time
+from holmes.toolsets.redact import redact
+from holmes.toolsets.render import parse_time, slim
 
 
 @dataclass
@@ -48,8 +49,7 @@ def explain_pod(reader: KubeReader, pod: dict[str, Any]) -> dict[str, Any]:
     """The brief's dra_explain_pod data: each claim's requests, allocation, candidate devices and reasons."""
     cluster = Cluster.read(reader)
     claims = [explain_claim(reader, cluster, pod, ref) for ref in pod_claim_refs(pod)]
-    return {"pod": {"namespace": meta(pod).get("namespace"), "name": meta(pod).get("name"),
-                    "phase": (pod.get("status") or {}).get("phase"), "node": (pod.get("spec") or {}).get("nodeName")},
+    return {"pod": slim(redact(pod)),
             "claims": claims,
             "device_classes": [{"name": name, "driver": shapes.class_driver(c),
                                 "selectors": shapes.cel_expressions((c.get("spec") or {}).get("selectors"))}

@@ -88,6 +88,7 @@ def test_explain_pod_reports_the_allocation(replay):
     ctx = replay([pod, claim("c1", "llm", GPU, allocation=allocation, node_name="gpu-node-1", reserved_for="vllm-0"),
                   device_class(GPU, GPU), resource_slice("gpu-node-1", GPU, [gpu_device("gpu-0")])])
     result = explain(ctx)
+    assert result.data["pod"]["metadata"]["name"] == "vllm-0"  # the pod as the API serves it
     c = result.data["claims"][0]
     assert c["allocated"] is True
     assert c["allocation"]["node"] == "gpu-node-1"
