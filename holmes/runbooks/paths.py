@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from holmes.paths import builtin_runbooks
 
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "runbooks"
+BUILTIN_DIR = builtin_runbooks()
 TAXONOMY_FILE = BUILTIN_DIR / "taxonomy.yaml"
 SCHEMA_FILE = BUILTIN_DIR / "runbook.schema.json"

@@ -12,11 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from holmes.config import Settings
 from holmes.errors import UserError
+from holmes.paths import builtin_toolsets
 from holmes.sources.kube import KubeError
 from holmes.toolsets.base import Tool, ToolContext, ToolRegistry
 from holmes.toolsets.spec import ToolOverlay, ToolsetOverlay, ToolsetSpec, load_dir
 
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "toolsets"
+BUILTIN_DIR = builtin_toolsets()
 
 # Modules under holmes.toolsets that implement built-in tools (each exposes TOOLS: list[Tool]).
 # A module that does not exist yet is skipped; its YAML tools then fail the join, as they should.
