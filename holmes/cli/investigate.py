@@ -11,6 +11,7 @@ from holmes.cli.render import FORMATS, print_text, to_json, to_markdown
 from holmes.config import Settings, load_settings
 from holmes.domain import Diagnosis, Subject, Trigger
 from holmes.errors import UserError
+from holmes.questions import subject_in_question
 
 BUNDLE_HELP = "Investigate a recorded incident (a bundle directory) served by the replay API; no cluster needed."
 
@@ -48,21 +49,6 @@ def ask_cmd(
     """Ask a question; the agent answers when a model is configured, the runbook engine otherwise."""
     _run(subject=subject_in_question(question), question=question, bundle=bundle, output=output, no_llm=no_llm,
          config=config, runbooks=runbooks)
-
-
-def subject_in_question(question: str) -> Subject | None:
-    """Find `pod ns/name` (or `ns/name`) named in a question, so checks know what to read."""
-    import re
-
-    match = re.search(r"\b(?:(pod|node|deployment|statefulset|daemonset|job|inferenceservice|isvc|"
-                      r"resourceclaim|claim)\s+)?([a-z0-9][a-z0-9.-]*/[a-z0-9][a-z0-9.-]*)\b", question)
-    if not match:
-        return None
-    kind = {"isvc": "inferenceservice", "claim": "resourceclaim"}.get(match.group(1) or "pod", match.group(1) or "pod")
-    try:
-        return Subject.parse(f"{kind} {match.group(2)}")
-    except ValueError:
-        return None
 
 
 def _run(*, subject: Subject | None, question: str | None, bundle: Path | None, output: str, no_llm: bool,
