@@ -64,14 +64,14 @@ def _serve(settings: Settings, bundle: Path | None, use_llm: bool, access_log: b
     import uvicorn
 
     from holmes.service.app import create_app
-    from holmes.service.investigator import open_investigator
+    from holmes.service.isolated import ProcessInvestigator
 
     service = settings.service
-    with open_investigator(settings, bundle, use_llm=use_llm) as investigator:
+    with ProcessInvestigator(settings, bundle, processes=service.workers, use_llm=use_llm) as investigator:
         app = create_app(settings, investigator)
         server = uvicorn.Server(uvicorn.Config(app, host=service.host, port=service.port, access_log=access_log,
                                                log_level="info", timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
-                                               lifespan="on"))
+                                               proxy_headers=False, lifespan="on"))
         where = 'database_url' if service.database_url else str(Path(service.data_dir).resolve())
         source = f"recorded incident {bundle}" if bundle else "configured cluster"
         print(f"holmes: serving http://{_url_host(service.host)}:{service.port} (store: {where}; investigating the "

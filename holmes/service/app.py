@@ -13,13 +13,15 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from holmes import __version__ as holmes_version
 from holmes.config import Settings
-from holmes.service.alertmanager import WebhookPayload, incoming_alerts
+from holmes.service.alertmanager import WebhookPayload
 from holmes.service.body import BodyLimit
 from holmes.service.investigator import Investigator
+from holmes.service.reasons import validation_reason
 from holmes.service.routing import ResultHook
 from holmes.service.runtime import Service, Tuning
 from holmes.service.schemas import (
@@ -33,7 +35,9 @@ from holmes.service.schemas import (
     WebhookAck,
 )
 from holmes.service.sse import progress_stream
-from holmes.service.store import AlertOutcome, ListFilter
+from holmes.service.store import ListFilter
+from holmes.service.webhook import PATH as WEBHOOK_PATH
+from holmes.service.webhook import WebhookEndpoint, openapi_operation
 
 log = logging.getLogger("holmes.service")
 
@@ -43,6 +47,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorBody, "description": "Body larger than service.max_body_bytes."},
     503: {"model": ErrorBody, "description": "The store is unavailable; retry later."},
 }
+
+
+REF_TEMPLATE = "#/components/schemas/{model}"
 
 
 def create_app(settings: Settings, investigator: Investigator, *, hooks: Iterable[ResultHook] = (),
@@ -62,38 +69,43 @@ def create_app(settings: Settings, investigator: Investigator, *, hooks: Iterabl
                   description="Troubleshooting for AI inference on Kubernetes: Alertmanager receiver and API.")
     app.state.service = service
     app.add_middleware(BodyLimit, limit=settings.service.max_body_bytes)
+    app.add_middleware(WebhookEndpoint, service=service)  # outermost: the webhook skips the rest
     _install_error_handlers(app)
     _add_api_routes(app, service)
     _add_ops_routes(app, service)
+    _with_models(app, [WebhookPayload, WebhookAck, ErrorBody], {WEBHOOK_PATH: openapi_operation()})
     return app
+
+
+def _with_models(app: FastAPI, models: list[type[BaseModel]], paths: dict[str, Any]) -> None:
+    """Publish endpoints FastAPI does not route, and their models (with what they nest) under components."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = generate()
+            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+                for name, nested in schema.pop("$defs", {}).items():
+                    schemas.setdefault(name, nested)
+                schemas.setdefault(model.__name__, schema)
+            spec["paths"] = {**paths, **spec["paths"]}
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _reason(exc.errors())}, status_code=400)
+        return JSONResponse({"detail": validation_reason(exc.errors())}, status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
-
-
-def _reason(errors: Any) -> str:
-    """One line: the first problem with its location inside the request, and how many more there are."""
-    errors = list(errors)
-    if not errors:
-        return "invalid request"
-    first = errors[0]
-    location = [str(part) for part in first.get("loc", ())]
-    if location and location[0] == "body":
-        location = location[1:]
-    where = ".".join(location) or "body"
-    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-    if first.get("type") == "json_invalid":
-        where, message = "body", f"not valid JSON ({first.get('ctx', {}).get('error', 'parse error')})"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}: {message}{more}"
 
 
 def _authenticated(service: Service) -> Any:
@@ -107,16 +119,6 @@ def _authenticated(service: Service) -> Any:
 
 def _add_api_routes(app: FastAPI, service: Service) -> None:
     auth = [_authenticated(service)]
-
-    @app.post("/api/v1/alertmanager", response_model=WebhookAck, dependencies=auth, responses=ERRORS,
-              tags=["alertmanager"])
-    async def alertmanager_webhook(payload: WebhookPayload) -> WebhookAck:
-        """Alertmanager webhook receiver (payload version 4). Answers only after the alerts are committed."""
-        alerts = incoming_alerts(payload)
-        for alert in alerts:
-            service.metrics.alerts_received.labels(alert.alert.status).inc()
-        outcomes = await _stored(service.require_store().accept_alerts(alerts))
-        return _ack(service, outcomes)
 
     @app.post("/api/v1/investigations", status_code=202, response_model=Accepted, dependencies=auth,
               responses=ERRORS, tags=["investigations"])
@@ -198,14 +200,3 @@ async def _stored(future: Any) -> Any:
     except Exception as exc:
         log.exception("store write failed")
         raise HTTPException(503, f"the investigation store is unavailable: {type(exc).__name__}") from None
-
-
-def _ack(service: Service, outcomes: list[AlertOutcome]) -> WebhookAck:
-    counts = {"queued": 0, "duplicate": 0, "resolved": 0, "ignored": 0}
-    for outcome in outcomes:
-        counts[outcome.action] += 1
-    if counts["duplicate"]:
-        service.metrics.alerts_deduplicated.inc(counts["duplicate"])
-    return WebhookAck(received=len(outcomes), queued=counts["queued"], duplicates=counts["duplicate"],
-                      resolved=counts["resolved"], ignored=counts["ignored"],
-                      investigations=[outcome.investigation_id for outcome in outcomes])

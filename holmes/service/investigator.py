@@ -13,6 +13,10 @@ from holmes.domain import Diagnosis, Trigger
 Progress = Callable[[str], None]
 
 
+class InvestigationError(Exception):
+    """An investigation failed; the message is already one line naming the cause (shown as is)."""
+
+
 class Investigator(Protocol):
     """Turns a trigger into a diagnosis, reporting progress lines as it goes; may be called from several threads."""
 

@@ -21,7 +21,7 @@ class WorkQueue:
         self._identity = f"{socket.gethostname()[:32]}/{os.getpid()}/{secrets.token_hex(3)}"
         self._changed = threading.Condition()
         self._generation = 0
-        store.on_commit(self.notify)
+        store.on_new_work(self.notify)
 
     def owner(self, worker: int) -> str:
         return f"{self._identity}/{worker}"

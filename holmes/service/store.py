@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     create_engine,
     event,
     func,
@@ -42,7 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from holmes.domain import Diagnosis, Trigger
 from holmes.errors import UserError
 from holmes.service.alertmanager import IncomingAlert
-from holmes.service.writer import BatchWriter
+from holmes.service.writer import BatchWriter, BulkOp
 
 STATUSES = ("queued", "running", "completed", "failed")
 metadata = MetaData()
@@ -172,7 +173,7 @@ class Store:
         self.engine = engine
         self._lock = lock
         self._listeners: list[Callable[[], None]] = []
-        self.writer = BatchWriter(engine, after_commit=self._committed)
+        self.writer = BatchWriter(engine)
 
     @property
     def embedded(self) -> bool:
@@ -203,12 +204,18 @@ class Store:
             self._lock.close()
             self._lock = None
 
-    def on_commit(self, listener: Callable[[], None]) -> None:
+    def on_new_work(self, listener: Callable[[], None]) -> None:
+        """Called (on the writer thread) after a commit that queued something a worker can claim."""
         self._listeners.append(listener)
 
-    def _committed(self) -> None:
-        for listener in self._listeners:
-            listener()
+    def _announce(self, future: Future[Any], queued: Callable[[Any], bool]) -> Future[Any]:
+        def done(finished: Future[Any]) -> None:
+            if finished.exception() is None and queued(finished.result()):
+                for listener in self._listeners:
+                    listener()
+
+        future.add_done_callback(done)
+        return future
 
     def ping(self) -> bool:
         try:
@@ -221,10 +228,11 @@ class Store:
     # writes (each returns a future that resolves after the commit)
 
     def accept_alerts(self, alerts: list[IncomingAlert]) -> Future[list[AlertOutcome]]:
-        return self.writer.submit(lambda conn: [_accept_alert(conn, alert) for alert in alerts])
+        future = self.writer.submit(BulkOp(_accept_many, alerts))
+        return self._announce(future, lambda outcomes: any(o.action == "queued" for o in outcomes))
 
     def create(self, trigger: Trigger) -> Future[str]:
-        return self.writer.submit(lambda conn: _create(conn, trigger, origin="api"))
+        return self._announce(self.writer.submit(lambda conn: _create(conn, trigger, origin="api")), bool)
 
     def claim(self, owner: str, lease_s: float, max_attempts: int) -> Future[Claim | None]:
         return self.writer.submit(lambda conn: _claim(conn, owner, lease_s, max_attempts))
@@ -239,10 +247,11 @@ class Store:
         return self.writer.submit(lambda conn: _complete(conn, claim, diagnosis))
 
     def give_up(self, claim: Claim, error: str, retry: bool) -> Future[str | None]:
-        return self.writer.submit(lambda conn: _give_up(conn, claim, error, retry))
+        future = self.writer.submit(lambda conn: _give_up(conn, claim, error, retry))
+        return self._announce(future, lambda status: status == "queued")
 
     def requeue_orphans(self) -> Future[list[str]]:
-        return self.writer.submit(_requeue_orphans)
+        return self._announce(self.writer.submit(_requeue_orphans), bool)
 
     # reads
 
@@ -329,14 +338,82 @@ def _lock_data_dir(directory: Path) -> IO[str]:
 # write operations (run on the writer thread, inside its transaction)
 
 
+_INSERT_INVESTIGATION = insert(investigations)
+_INSERT_EVENT = insert(events)
+_EPISODES = (select(investigations.c.episode, investigations.c.id)
+             .where(investigations.c.episode.in_(bindparam("episodes", expanding=True))))
+_BUMP_REPEATS = (update(investigations).where(investigations.c.id == bindparam("target"))
+                 .values(repeats=investigations.c.repeats + bindparam("extra"), last_seen_at=bindparam("seen")))
+_IN_CHUNK = 500
+
+
+def _accept_many(conn: Connection, payloads: list[list[IncomingAlert]]) -> list[list[AlertOutcome]]:
+    """Every alert of several webhook calls in one go: firing alerts in bulk, others one by one, in order."""
+    flat = [alert for alerts in payloads for alert in alerts]
+    outcomes: list[AlertOutcome] = []
+    run: list[IncomingAlert] = []
+    for alert in flat:
+        if alert.firing and alert.episode is not None:
+            run.append(alert)
+            continue
+        outcomes.extend(_accept_firing(conn, run))
+        run = []
+        outcomes.append(_accept_alert(conn, alert))
+    outcomes.extend(_accept_firing(conn, run))
+    split: list[list[AlertOutcome]] = []
+    start = 0
+    for alerts in payloads:
+        split.append(outcomes[start:start + len(alerts)])
+        start += len(alerts)
+    return split
+
+
+def _accept_firing(conn: Connection, alerts: list[IncomingAlert]) -> list[AlertOutcome]:
+    """Firing alerts with a startsAt: one query for known episodes, one insert for new ones, one update for repeats."""
+    if not alerts:
+        return []
+    now = utcnow()
+    keys = [_episode_key(alert.episode or "") for alert in alerts]
+    known = _known_episodes(conn, sorted(set(keys)))
+    rows: list[dict[str, Any]] = []
+    queued_events: list[dict[str, Any]] = []
+    repeats: dict[str, int] = {}
+    outcomes: list[AlertOutcome] = []
+    for alert, key in zip(alerts, keys, strict=True):
+        if key in known:
+            repeats[known[key]] = repeats.get(known[key], 0) + 1
+            outcomes.append(AlertOutcome("duplicate", alert.fingerprint, known[key]))
+            continue
+        trigger = Trigger(alert=alert.alert)
+        row = _investigation_row(trigger, "alertmanager", now, alert, key)
+        known[key] = row["id"]
+        rows.append(row)
+        queued_events.append(_event_row(row["id"], "queued", trigger.describe(), now))
+        outcomes.append(AlertOutcome("queued", alert.fingerprint, row["id"]))
+    if rows:
+        conn.execute(_INSERT_INVESTIGATION, rows)
+        conn.execute(_INSERT_EVENT, queued_events)
+    if repeats:
+        conn.execute(_BUMP_REPEATS, [{"target": target, "extra": count, "seen": now}
+                                     for target, count in repeats.items()])
+    return outcomes
+
+
+def _known_episodes(conn: Connection, keys: list[str]) -> dict[str, str]:
+    known: dict[str, str] = {}
+    for start in range(0, len(keys), _IN_CHUNK):
+        for episode, investigation_id in conn.execute(_EPISODES, {"episodes": keys[start:start + _IN_CHUNK]}):
+            known[episode] = investigation_id
+    return known
+
+
 def _accept_alert(conn: Connection, alert: IncomingAlert) -> AlertOutcome:
     if not alert.firing:
         return _resolve(conn, alert)
     now = utcnow()
     existing = _open_episode(conn, alert)
     if existing is not None:
-        conn.execute(update(investigations).where(investigations.c.id == existing)
-                     .values(repeats=investigations.c.repeats + 1, last_seen_at=now))
+        conn.execute(_BUMP_REPEATS, {"target": existing, "extra": 1, "seen": now})
         return AlertOutcome("duplicate", alert.fingerprint, existing)
     investigation_id = _create(conn, Trigger(alert=alert.alert), origin="alertmanager", alert=alert, now=now)
     return AlertOutcome("queued", alert.fingerprint, investigation_id)
@@ -345,8 +422,7 @@ def _accept_alert(conn: Connection, alert: IncomingAlert) -> AlertOutcome:
 def _open_episode(conn: Connection, alert: IncomingAlert) -> str | None:
     """The investigation of this firing episode, if one exists; without startsAt, the newest unresolved one."""
     if alert.episode is not None:
-        stmt = select(investigations.c.id).where(investigations.c.episode == _episode_key(alert.episode))
-        return conn.execute(stmt).scalar()
+        return _known_episodes(conn, [_episode_key(alert.episode)]).get(_episode_key(alert.episode))
     return _latest_unresolved(conn, alert.fingerprint)
 
 
@@ -373,28 +449,42 @@ def _resolve(conn: Connection, alert: IncomingAlert) -> AlertOutcome:
 def _create(conn: Connection, trigger: Trigger, origin: str, alert: IncomingAlert | None = None,
             now: datetime | None = None) -> str:
     now = now or utcnow()
-    investigation_id = new_id()
-    values: dict[str, Any] = {
-        "id": investigation_id, "status": "queued", "origin": origin, "created_at": now, "repeats": 0, "attempts": 0,
-        "trigger": trigger.model_dump(mode="json", exclude_none=True),
-        "namespace": trigger.subject.namespace if trigger.subject else None,
-    }
+    episode = None
     if alert is not None:
-        values.update(alertname=alert.alertname, namespace=alert.namespace or values["namespace"],
-                      fingerprint=alert.fingerprint, alert_status="firing", starts_at=alert.starts_at,
-                      last_seen_at=now, episode=_episode_key(alert.episode or f"{alert.fingerprint}|{now.isoformat()}"))
-    conn.execute(insert(investigations).values(values))
-    _event(conn, investigation_id, "queued", trigger.describe(), now)
-    return investigation_id
+        episode = _episode_key(alert.episode or f"{alert.fingerprint}|{now.isoformat()}")
+    row = _investigation_row(trigger, origin, now, alert, episode)
+    conn.execute(_INSERT_INVESTIGATION, row)
+    conn.execute(_INSERT_EVENT, _event_row(row["id"], "queued", trigger.describe(), now))
+    return str(row["id"])
+
+
+def _investigation_row(trigger: Trigger, origin: str, now: datetime, alert: IncomingAlert | None,
+                       episode: str | None) -> dict[str, Any]:
+    """Every column, so rows of one bulk insert share their keys."""
+    subject_namespace = trigger.subject.namespace if trigger.subject else None
+    return {
+        "id": new_id(), "status": "queued", "origin": origin, "created_at": now, "repeats": 0, "attempts": 0,
+        "trigger": trigger.model_dump(mode="json", exclude_none=True),
+        "alertname": alert.alertname if alert else None,
+        "namespace": (alert.namespace if alert else None) or subject_namespace,
+        "fingerprint": alert.fingerprint if alert else None,
+        "episode": episode,
+        "alert_status": "firing" if alert else None,
+        "starts_at": alert.starts_at if alert else None,
+        "last_seen_at": now if alert else None,
+    }
 
 
 def _episode_key(episode: str) -> str:
     return hashlib.sha256(episode.encode("utf-8")).hexdigest()[:64]
 
 
+def _event_row(investigation_id: str, kind: str, message: str, at: datetime) -> dict[str, Any]:
+    return {"investigation_id": investigation_id, "at": at, "kind": kind, "message": message}
+
+
 def _event(conn: Connection, investigation_id: str, kind: str, message: str, at: datetime | None = None) -> None:
-    conn.execute(insert(events).values(investigation_id=investigation_id, at=at or utcnow(), kind=kind,
-                                       message=message))
+    conn.execute(_INSERT_EVENT, _event_row(investigation_id, kind, message, at or utcnow()))
 
 
 def _claim(conn: Connection, owner: str, lease_s: float, max_attempts: int) -> Claim | None:

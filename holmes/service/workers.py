@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from holmes.domain import Diagnosis
-from holmes.service.investigator import Investigator
+from holmes.service.investigator import InvestigationError, Investigator
 from holmes.service.metrics import ServiceMetrics
 from holmes.service.queue import WorkQueue
 from holmes.service.routing import Router
@@ -106,7 +106,8 @@ class WorkerPool:
 
     def _failed(self, claim: Claim, exc: Exception, seconds: float) -> None:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        error = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        error = text if isinstance(exc, InvestigationError) and text else \
+            f"{type(exc).__name__}: {text}" if text else type(exc).__name__
         log.warning("investigation %s attempt %d failed: %s", claim.id, claim.attempt, error)
         try:
             status = self._queue.fail(claim, error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -17,17 +18,26 @@ WriteOp = Callable[[Connection], Any]
 _STOP = object()
 
 
+class BulkOp:
+    """A write that merges with its neighbours: `run_many(conn, items)` returns one result per item, in order."""
+
+    def __init__(self, run_many: Callable[[Connection, list[Any]], list[Any]], item: Any) -> None:
+        self.run_many = run_many
+        self.item = item
+
+
 class BatchWriter:
     """Runs write operations in submission order; a future resolves only after its batch is committed."""
 
-    def __init__(self, engine: Engine, max_batch: int = 256,
-                 after_commit: Callable[[], None] | None = None) -> None:
+    def __init__(self, engine: Engine, max_batch: int = 256, linger_s: float = 0.002) -> None:
         self._engine = engine
         self._max_batch = max_batch
-        self._after_commit = after_commit or (lambda: None)
+        self._linger_s = linger_s  # under load, wait this long for company: fewer commits, more acks per commit
+        self._busy = False
         self._pending: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="holmes-store-writer", daemon=True)
         self._closed = False
+        self._conn: Connection | None = None  # kept open: a pool checkout per batch costs more than the writes
 
     def start(self) -> None:
         self._thread.start()
@@ -36,7 +46,7 @@ class BatchWriter:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
-    def submit(self, op: WriteOp) -> Future[Any]:
+    def submit(self, op: WriteOp | BulkOp) -> Future[Any]:
         future: Future[Any] = Future()
         if self._closed:
             future.set_exception(RuntimeError("the store is closed"))
@@ -59,50 +69,77 @@ class BatchWriter:
             if batch:
                 self._commit(batch)
             if stop:
+                self._drop_connection()
                 return
 
-    def _next_batch(self) -> tuple[list[tuple[WriteOp, Future[Any]]], bool]:
+    def _next_batch(self) -> tuple[list[tuple[Any, Future[Any]]], bool]:
         first = self._pending.get()
         if first is _STOP:
             return [], True
         batch = [first]
+        deadline = time.monotonic() + (self._linger_s if self._busy else 0.0)
         while len(batch) < self._max_batch:
+            remaining = deadline - time.monotonic()
             try:
-                item = self._pending.get_nowait()
+                item = self._pending.get(timeout=remaining) if remaining > 0 else self._pending.get_nowait()
             except queue.Empty:
                 break
             if item is _STOP:
                 return batch, True
             batch.append(item)
+        self._busy = len(batch) > 1
         return batch, False
 
-    def _commit(self, batch: list[tuple[WriteOp, Future[Any]]]) -> None:
+    def _commit(self, batch: list[tuple[Any, Future[Any]]]) -> None:
         try:
             results = self._run_together(batch)
         except Exception:  # one bad op must not fail its neighbours: retry each in its own transaction
             log.debug("batch of %d failed; retrying one by one", len(batch), exc_info=True)
+            self._drop_connection()
             self._run_alone(batch)
         else:
             for (_, future), result in zip(batch, results, strict=True):
                 future.set_result(result)
-        self._notify()
 
-    def _run_together(self, batch: list[tuple[WriteOp, Future[Any]]]) -> list[Any]:
-        with self._engine.connect().execution_options(holmes_write=True) as conn, conn.begin():
-            return [op(conn) for op, _ in batch]
+    def _run_together(self, batch: list[tuple[Any, Future[Any]]]) -> list[Any]:
+        conn = self._connection()
+        with conn.begin():
+            results: list[Any] = []
+            start = 0
+            while start < len(batch):
+                op = batch[start][0]
+                if not isinstance(op, BulkOp):
+                    results.append(op(conn))
+                    start += 1
+                    continue
+                end = start
+                while end < len(batch) and isinstance(batch[end][0], BulkOp) and batch[end][0].run_many is op.run_many:
+                    end += 1
+                results.extend(op.run_many(conn, [bulk.item for bulk, _ in batch[start:end]]))
+                start = end
+            return results
 
-    def _run_alone(self, batch: list[tuple[WriteOp, Future[Any]]]) -> None:
+    def _run_alone(self, batch: list[tuple[Any, Future[Any]]]) -> None:
         for op, future in batch:
             try:
-                with self._engine.connect().execution_options(holmes_write=True) as conn, conn.begin():
-                    result = op(conn)
+                conn = self._connection()
+                with conn.begin():
+                    result = op.run_many(conn, [op.item])[0] if isinstance(op, BulkOp) else op(conn)
             except Exception as exc:
+                self._drop_connection()
                 future.set_exception(exc)
             else:
                 future.set_result(result)
 
-    def _notify(self) -> None:
-        try:
-            self._after_commit()
-        except Exception:
-            log.exception("after-commit hook failed")
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self._engine.connect().execution_options(holmes_write=True)
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:
+                log.debug("closing the writer connection failed", exc_info=True)
+            self._conn = None
