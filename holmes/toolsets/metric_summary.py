@@ -38,6 +38,11 @@ def trend(points: list[tuple[float, float]]) -> str:
     return "rising" if change > 0 else "falling"
 
 
+def _plain(value: float) -> float | int:
+    """Integral values as ints (20306, not 20306.0), others rounded, so evidence reads like the metric."""
+    return int(value) if value.is_integer() and abs(value) < 1e15 else round(value, 6)
+
+
 def summarise(series: Series) -> dict[str, Any]:
     """Per-series figures that runbook checks compare: first, last, min, max, mean, trend, first non-zero."""
     values = [v for _, v in series.points if not math.isnan(v)]
@@ -45,8 +50,9 @@ def summarise(series: Series) -> dict[str, Any]:
         return {"labels": series.labels, "points": len(series.points), "last": None, "first": None,
                 "min": None, "max": None, "mean": None, "trend": "no values", "first_nonzero": None}
     nonzero = next((t for t, v in series.points if not math.isnan(v) and v != 0), None)
-    return {"labels": series.labels, "points": len(series.points), "first": values[0], "last": values[-1],
-            "min": min(values), "max": max(values), "mean": sum(values) / len(values),
+    return {"labels": series.labels, "points": len(series.points), "first": _plain(values[0]),
+            "last": _plain(values[-1]), "min": _plain(min(values)), "max": _plain(max(values)),
+            "mean": _plain(round(sum(values) / len(values), 4)),
             "trend": trend(series.points), "first_nonzero": iso(nonzero) if nonzero is not None else None}
 
 
