@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from holmes.bundle import fastyaml
 from holmes.errors import UserError
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
@@ -26,17 +27,33 @@ _Loader.yaml_implicit_resolvers = {
 
 def read_documents(path: Path, shown: str) -> Iterator[tuple[int, Any]]:
     """(1-based document number, document) for each non-empty document; `shown` names the file in errors."""
-    with path.open("rb") as stream:
+    try:
+        yield from _documents(path)
+    except yaml.reader.ReaderError as exc:
+        raise UserError(f"{shown}: not UTF-8 text ({_first_bad_byte(path) or exc.reason})") from None
+    except yaml.MarkedYAMLError as exc:
+        raise UserError(f"{shown}:{_line(exc)}: malformed YAML: {_problem(exc)}") from None
+    except yaml.YAMLError as exc:
+        raise UserError(f"{shown}: malformed YAML: {str(exc).splitlines()[0]}") from None
+
+
+def _documents(path: Path) -> Iterator[tuple[int, Any]]:
+    """The fast event reader when libyaml is there; the full safe loader for what it leaves (or from the start)."""
+    done = 0
+    if fastyaml.AVAILABLE:
         try:
-            for number, document in enumerate(yaml.load_all(stream, Loader=_Loader), start=1):
-                if document is not None:
-                    yield number, document
-        except yaml.reader.ReaderError as exc:
-            raise UserError(f"{shown}: not UTF-8 text ({_first_bad_byte(path) or exc.reason})") from None
-        except yaml.MarkedYAMLError as exc:
-            raise UserError(f"{shown}:{_line(exc)}: malformed YAML: {_problem(exc)}") from None
-        except yaml.YAMLError as exc:
-            raise UserError(f"{shown}: malformed YAML: {str(exc).splitlines()[0]}") from None
+            with path.open("rb") as stream:
+                for number, document in enumerate(fastyaml.load_all(stream), start=1):
+                    done = number
+                    if document is not None:
+                        yield number, document
+            return
+        except fastyaml.Unsupported:
+            pass  # documents 1..done were yielded already; the full loader goes on from the next one
+    with path.open("rb") as stream:
+        for number, document in enumerate(yaml.load_all(stream, Loader=_Loader), start=1):
+            if number > done and document is not None:
+                yield number, document
 
 
 def read_document(path: Path, shown: str) -> Any:
