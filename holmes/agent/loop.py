@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 FIRST_REQUEST_TARGET = 6000  # tokens; the first request carries facts, not everything the engine read
+MIN_FACTS_TOKENS = 2000  # the facts keep this much even when many tool schemas crowd the first request
+NEXT_TURN_RESERVE = 800  # window left after the first request for the model's calls and their first outputs
+MIN_RESULT_TOKENS = 200  # a tool output is never cut below this; older outputs are elided instead
+SCHEMA_SHARE = 0.4  # above this share of the window, tool descriptions are shortened to their leading sentences
 
 
 def run_agent(trigger: Trigger, engine_report: Any, registry: ToolRegistry, ctx: ToolContext, settings: Settings,
@@ -70,8 +74,7 @@ class AgentRun:
         self.share = max(int(settings.llm.context_window * settings.agent.tool_result_share), 64)
         self.root_causes = _root_causes(report)
         self.tools = sorted(registry, key=lambda t: t.name)
-        self.schemas = tool_schemas(self.tools, AgentAnswer.model_json_schema())
-        self.schema_tokens = self.counter.count_json(self.schemas)
+        self.schemas, self.schema_tokens = self._schemas()
         self.model = _bind_tools(chat_model, self.schemas)
         self._pool = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="holmes-model")
         self._call_seconds: list[float] = []
@@ -96,7 +99,7 @@ class AgentRun:
                 forced = True
                 self.transcript.human(FINAL_REQUEST)
                 request_tokens = self._fit_window()
-            refusal = self.budget.refusal(request_tokens)
+            refusal = self.budget.refusal(request_tokens) or self._overflow(request_tokens)
             if refusal:
                 return self._stop(refusal)
             message, failure = self._ask(request_tokens)
@@ -123,15 +126,25 @@ class AgentRun:
     def _open(self) -> None:
         system = system_prompt(self.tools, list(self.root_causes))
         self.transcript.system(system)
-        budget = min(FIRST_REQUEST_TARGET, self._window()) - self.transcript.tokens() - self.schema_tokens
-        facts = build_facts(self.trigger, self.ctx.now.isoformat(), self.report, self.counter,
-                            max(budget, 4 * 64), self.share, self._narrowing)
-        self.transcript.human(facts.text, tuple(facts.shown))
+        fixed = self.transcript.tokens() + self.schema_tokens
+        budget = min(max(FIRST_REQUEST_TARGET - fixed, MIN_FACTS_TOKENS), self._window() - fixed - NEXT_TURN_RESERVE)
+        facts = build_facts(self.trigger, self.ctx.now.isoformat(), self.report, self.counter, budget, self.share,
+                            self._narrowing)
+        self.transcript.human(facts.text)  # never elided: it carries the trigger and the engine's findings
         self.shown.update(facts.shown)
         for call_id, cut in facts.cuts.items():
             self.notes.append(f"{call_id} was cut for the model: {cut}")
         self.progress(f"agent: {len(self.tools)} tools, first request {self.transcript.tokens() + self.schema_tokens}"
                       f" tokens")
+
+    def _schemas(self) -> tuple[list[dict[str, Any]], int]:
+        """Full tool descriptions when the window affords them; their leading sentences when it is small."""
+        for sentences in (None, 2, 1):
+            schemas = tool_schemas(self.tools, sentences)
+            tokens = self.counter.count_json(schemas)
+            if tokens <= SCHEMA_SHARE * self._window():
+                break
+        return schemas, tokens
 
     def _window(self) -> int:
         return self.llm.context_window - self.llm.max_output_tokens
@@ -151,6 +164,12 @@ class AgentRun:
                 self.shown.discard(call_id)
             self.notes.append(f"output of {', '.join(call_ids)} elided from the context to fit the window")
         return self.transcript.tokens() + self.schema_tokens
+
+    def _overflow(self, request_tokens: int) -> str | None:
+        if request_tokens <= self._window():
+            return None
+        return (f"context window full ({request_tokens} tokens needed, {self._window()} available after "
+                f"{self.llm.max_output_tokens} reserved for the answer)")
 
     def _last_call(self, request_tokens: int) -> bool:
         """Whether no budget would allow another call after this one, so this one must ask for the answer."""
@@ -249,8 +268,9 @@ class AgentRun:
 
     def _report_results(self, reply: Reply, results: list[ToolResult]) -> None:
         wrapped = []
+        allotted = self._result_share(len(results))
         for proposed, result in zip(reply.calls, results, strict=True):
-            fitted = fit_result(result, self.share, self.counter, self._narrowing(result.tool))
+            fitted = fit_result(result, allotted, self.counter, self._narrowing(result.tool))
             if fitted.cut:
                 self.notes.append(f"{result.call_id} was cut for the model: {fitted.cut}")
             text = wrap_output(result, fitted.text, fitted.cut)
@@ -262,6 +282,11 @@ class AgentRun:
         if wrapped:
             body = "\n".join(text for _, text in wrapped)
             self.transcript.human(f"Outputs of your tool calls:\n{body}", tuple(i for i, _ in wrapped))
+
+    def _result_share(self, count: int) -> int:
+        """The configured share of the window, or less when the turn's outputs must fit what is left of it."""
+        left = self._window() - self.transcript.tokens() - self.schema_tokens - 60 * count
+        return max(min(self.share, left // max(count, 1)), MIN_RESULT_TOKENS)
 
     def _answer(self, answer: AgentAnswer) -> Diagnosis:
         self.progress("agent: answer received")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from holmes.domain import ToolResult, Trigger
 from holmes.toolsets.base import Tool
 
 ANSWER_TOOL = "submit_diagnosis"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'`])")
 
 _RULES = """\
 You are holmes, a read-only troubleshooting agent for AI inference on Kubernetes (GPUs, DRA, vLLM, KServe, Ray).
@@ -33,44 +35,56 @@ REPAIR_REQUEST = ("Your last reply was not a JSON object I can use. Reply with e
 
 
 def system_prompt(tools: list[Tool[Any]], root_causes: list[str]) -> str:
-    """Rules, the JSON protocol, the taxonomy ids and one line per tool (for models without native tool calls)."""
-    lines = [_RULES, "", "Root-cause ids: " + ", ".join(root_causes), "", "Tools (name(params): purpose):"]
-    lines += [f"- {tool_signature(tool)}" for tool in tools]
-    return "\n".join(lines)
+    """Rules, the JSON protocol, the taxonomy ids and each tool's signature (descriptions travel in the schemas)."""
+    signatures = ", ".join(tool_signature(tool) for tool in tools)
+    return "\n".join([_RULES, "", "Root-cause ids: " + ", ".join(root_causes), "",
+                      f"Tools (? = optional): {signatures}"])
 
 
 def tool_signature(tool: Tool[Any]) -> str:
     schema = tool.json_schema()
     required = set(schema.get("required", []))
     params = [name if name in required else f"{name}?" for name in schema.get("properties", {})]
-    return f"{tool.name}({', '.join(params)}): {first_sentence(tool.description)}"
+    return f"{tool.name}({', '.join(params)})"
 
 
-def first_sentence(text: str) -> str:
+def tool_schemas(tools: list[Tool[Any]], sentences: int | None = None) -> list[dict[str, Any]]:
+    """OpenAI function-tool schemas from each tool's pydantic params and description (its first `sentences` only,
+    when a small context window cannot afford the whole guidance).
+
+    The answer travels as JSON text (its shape is in the system prompt), not as a tool: that works for every model
+    and saves the tokens of another schema. A model that calls `submit_diagnosis` anyway is understood."""
+    return [_function(tool.name, leading_sentences(tool.description, sentences), tool.json_schema())
+            for tool in tools]
+
+
+def leading_sentences(text: str, count: int | None) -> str:
     text = " ".join(text.split())
-    end = text.find(". ")
-    return text if end < 0 else text[:end + 1]
-
-
-def tool_schemas(tools: list[Tool[Any]], answer_schema: dict[str, Any]) -> list[dict[str, Any]]:
-    """OpenAI function-tool schemas from each tool's pydantic params, plus the answer tool."""
-    schemas = [_function(tool.name, tool.description, tool.json_schema()) for tool in tools]
-    schemas.append(_function(ANSWER_TOOL, "Submit the final diagnosis when the evidence is enough.", answer_schema))
-    return schemas
+    if count is None:
+        return text
+    return " ".join(_SENTENCE_END.split(text)[:count])
 
 
 def _function(name: str, description: str, parameters: dict[str, Any]) -> dict[str, Any]:
     return {"type": "function", "function": {"name": name, "description": " ".join(description.split()),
-                                             "parameters": without_titles(parameters)}}
+                                             "parameters": compact_schema(parameters)}}
 
 
-def without_titles(schema: Any) -> Any:
-    """Drop pydantic's generated `title` strings: they cost tokens and tell the model nothing."""
-    if isinstance(schema, dict):
-        return {k: without_titles(v) for k, v in schema.items() if not (k == "title" and isinstance(v, str))}
+def compact_schema(schema: Any) -> Any:
+    """The same contract in fewer tokens: no generated titles, `X | None = None` shown as an optional X."""
     if isinstance(schema, list):
-        return [without_titles(v) for v in schema]
-    return schema
+        return [compact_schema(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: compact_schema(v) for k, v in schema.items() if not (k == "title" and isinstance(v, str))}
+    options = out.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options and len(options) == 2:
+        (kept,) = [o for o in options if o != {"type": "null"}]
+        out.pop("anyOf")
+        out = {**kept, **out}
+        if out.get("default", 0) is None:
+            out.pop("default")
+    return out
 
 
 def describe_trigger(trigger: Trigger, now: str) -> str:

@@ -17,6 +17,10 @@ _SECRET_KEY_END = (r"(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|
                    r"encryption[_-]?key|credentials?|session[_-]?id|cookie)")
 _KEY = rf"[A-Za-z0-9_.-]*{_SECRET_KEY_END}"
 _VALUE = r"\"[^\"\n]*\"|'[^'\n]*'|[^\s\"',;&}\]]+"  # quoted (spaces allowed) or a bare word
+# where a key-value or flag secret can end, searched in the lower-cased text (case-sensitive regexes are fast)
+_WORDS = r"(?:password|passwd|passphrase|pwd|secret|token|key|credentials?|id|cookie|auth)"
+_KEY_ANCHOR = re.compile(rf"{_WORDS}[\"']?\s*[=:]")
+_FLAG_ANCHOR = re.compile(rf"-{_WORDS}(?:\s|[\"']\s*,)")
 _PLAIN_VALUES = {"true", "false", "none", "null", "yes", "no", "", "redacted", "***", "******"}
 _PASSWORD_KEYS = re.compile(r"(?:password|passwd|passphrase|pwd|secret)$", re.IGNORECASE)
 _NUMERIC_OK_KEYS = re.compile(r"(?:token|key|id|cookie)$", re.IGNORECASE)  # `max_token=4096` is a number, not a secret
@@ -24,9 +28,16 @@ _NUMERIC_OK_KEYS = re.compile(r"(?:token|key|id|cookie)$", re.IGNORECASE)  # `ma
 
 @dataclass(frozen=True)
 class _Rule:
+    """A secret pattern. `gate` literals must occur (in the lower-cased text when `fold`) for the pattern to run;
+    an `anchor` marks where a match can end, and the pattern is tried only from the word before it. Both only make
+    redaction fast, never weaker."""
+
     kind: str
     pattern: re.Pattern[str]
     replace: Callable[[re.Match[str]], str]
+    gate: tuple[str, ...] = ()
+    fold: bool = False
+    anchor: re.Pattern[str] | None = None
 
 
 def _whole(kind: str) -> Callable[[re.Match[str]], str]:
@@ -64,49 +75,58 @@ def _key_value(match: re.Match[str]) -> str:
     return f"{match.group('lead')}{quote}{MASK}{quote}"
 
 
+_AWS_PREFIXES = ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA")
+_GITHUB_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
+_QUERY_GATE = ("token=", "key=", "sig=", "signature=", "password=", "secret=", "credential=")
+
 _RULES: tuple[_Rule, ...] = (
     _Rule("private-key", re.compile(
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
-        re.DOTALL), _whole("private-key")),
+        re.DOTALL), _whole("private-key"), gate=("PRIVATE KEY",)),
     # scheme://user:password@host -> scheme://user:[REDACTED]@host (postgres, mysql, redis, amqp, mongodb+srv, https)
     _Rule("url-password", re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"\[]*:)(?!\[REDACTED)[^\s@/'\"]+(?=@)"),
-          _keep_prefix()),
+          _keep_prefix(), gate=("://",)),
     _Rule("auth-header", re.compile(r"(?i)(\b(?:proxy-)?authorization\"?\s*[:=]\s*\"?)(?!\s*\[REDACTED)[^\r\n\"']+"),
-          _keep_prefix()),
+          _keep_prefix(), gate=("authorization",), fold=True),
     # a bearer credential has a digit or is long: `Bearer authentication` in a log line is prose
     _Rule("bearer", re.compile(r"(?i)(\bbearer\s+)(?!\[REDACTED)(?:(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}|"
-                               r"[A-Za-z0-9._~+/=-]{20,})"), _keep_prefix()),
-    _Rule("curl-user", re.compile(r"((?<!\S)(?:-u|--user)\s+[\"']?[^\s:\"']+:)[^\s\"']+"), _keep_prefix()),
-    _Rule("basic-auth", re.compile(r"(?i)(\bbasic\s+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])"), _basic_credentials),
-    _Rule("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), _whole("jwt")),
-    _Rule("openai-key", re.compile(r"(?<![A-Za-z0-9_-])sk-(?:[A-Za-z0-9]+-)*[A-Za-z0-9_-]{20,}"), _whole("api-key")),
-    _Rule("stripe-key", re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}"), _whole("api-key")),
-    _Rule("huggingface-token", re.compile(r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,}"), _whole("hf-token")),
+                               r"[A-Za-z0-9._~+/=-]{20,})"), _keep_prefix(), gate=("bearer",), fold=True),
+    _Rule("curl-user", re.compile(r"((?<!\S)(?:-u|--user)\s+[\"']?[^\s:\"']+:)[^\s\"']+"), _keep_prefix(),
+          gate=("-u", "--user")),
+    _Rule("basic-auth", re.compile(r"(?i)(\bbasic\s+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])"),
+          _basic_credentials, gate=("basic",), fold=True),
+    _Rule("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), _whole("jwt"),
+          gate=("eyJ",)),
+    _Rule("openai-key", re.compile(r"(?<![A-Za-z0-9_-])sk-(?:[A-Za-z0-9]+-)*[A-Za-z0-9_-]{20,}"), _whole("api-key"),
+          gate=("sk-",)),
+    _Rule("stripe-key", re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}"), _whole("api-key"),
+          gate=("_live_", "_test_")),
+    _Rule("huggingface-token", re.compile(r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,}"), _whole("hf-token"), gate=("hf_",)),
     _Rule("slack-token", re.compile(r"\bxox[abposer]-[A-Za-z0-9-]{10,}|\bxapp-\d-[A-Za-z0-9-]{10,}"),
-          _whole("slack-token")),
-    _Rule("slack-webhook", re.compile(r"(https://hooks\.slack\.com/services/)[A-Za-z0-9/_-]+"), _keep_prefix()),
+          _whole("slack-token"), gate=("xox", "xapp-")),
+    _Rule("slack-webhook", re.compile(r"(https://hooks\.slack\.com/services/)[A-Za-z0-9/_-]+"), _keep_prefix(),
+          gate=("hooks.slack.com",)),
     _Rule("github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})"),
-          _whole("github-token")),
-    _Rule("nvidia-api-key", re.compile(r"\bnvapi-[A-Za-z0-9_-]{20,}"), _whole("api-key")),
-    _Rule("grafana-token", re.compile(r"\bglsa_[A-Za-z0-9_]{24,}"), _whole("api-key")),
-    _Rule("gitlab-token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), _whole("gitlab-token")),
-    _Rule("npm-token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), _whole("npm-token")),
-    _Rule("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), _whole("api-key")),
-    _Rule("aws-access-key", re.compile(
-        r"(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}(?![A-Z0-9])"), _whole("aws-key")),
+          _whole("github-token"), gate=_GITHUB_PREFIXES),
+    _Rule("nvidia-api-key", re.compile(r"\bnvapi-[A-Za-z0-9_-]{20,}"), _whole("api-key"), gate=("nvapi-",)),
+    _Rule("grafana-token", re.compile(r"\bglsa_[A-Za-z0-9_]{24,}"), _whole("api-key"), gate=("glsa_",)),
+    _Rule("gitlab-token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), _whole("gitlab-token"), gate=("glpat-",)),
+    _Rule("npm-token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), _whole("npm-token"), gate=("npm_",)),
+    _Rule("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), _whole("api-key"), gate=("AIza",)),
+    _Rule("aws-access-key", re.compile(rf"(?<![A-Z0-9])(?:{'|'.join(_AWS_PREFIXES)})[A-Z0-9]{{16}}(?![A-Z0-9])"),
+          _whole("aws-key"), gate=_AWS_PREFIXES),
     _Rule("url-query-secret", re.compile(
         r"(?i)([?&;](?:access_token|id_token|refresh_token|token|api_key|apikey|key|sig|signature|x-amz-signature|"
         r"x-amz-security-token|x-amz-credential|password|secret|client_secret)=)(?!\[REDACTED)[^&\s\"'#]+"),
-        _keep_prefix()),
+        _keep_prefix(), gate=_QUERY_GATE, fold=True),
     # KEY=value, KEY: value, "key": "value", --password=value
     _Rule("key-value", re.compile(
         rf"(?P<lead>(?<![A-Za-z0-9])(?P<key>{_KEY}|auth)[\"']?\s*(?P<sep>[=:])\s*)(?P<value>{_VALUE})",
-        re.IGNORECASE), _key_value),
+        re.IGNORECASE), _key_value, anchor=_KEY_ANCHOR),
     # --password value, --hf-token value, ["--api-key", "value"] (a CLI flag and its separate argument)
     _Rule("flag-value", re.compile(
         rf"(?P<lead>(?<![A-Za-z0-9-])--?(?P<key>{_KEY})(?:\s+|[\"']\s*,\s*))(?P<value>(?![\"']?-){_VALUE})",
-        re.IGNORECASE),
-        _key_value),
+        re.IGNORECASE), _key_value, anchor=_FLAG_ANCHOR),
 )
 
 
@@ -119,11 +139,39 @@ class Redactor:
     def redact(self, text: str) -> str:
         if not text:
             return text
+        lowered = text.lower()
         for rule in _RULES:
-            text, n = rule.pattern.subn(rule.replace, text)
+            if rule.gate and not any(literal in (lowered if rule.fold else text) for literal in rule.gate):
+                continue
+            if rule.anchor is not None and len(lowered) == len(text):
+                text, n = _on_anchors(rule, text, lowered)
+            else:
+                text, n = rule.pattern.subn(rule.replace, text)
             if n:
                 self.masked += n
+                lowered = text.lower()
         return text
+
+
+def _on_anchors(rule: _Rule, text: str, lowered: str) -> tuple[str, int]:
+    """Try the rule only where its anchor (run on the lower-cased text) found a key's end."""
+    assert rule.anchor is not None
+    pieces, position, masked = [], 0, 0
+    for hit in rule.anchor.finditer(lowered):
+        start = hit.start()
+        while start > position and (text[start - 1].isalnum() or text[start - 1] in "_.-"):
+            start -= 1
+        if start < position:
+            continue
+        found = rule.pattern.match(text, start)
+        if found is None:
+            continue
+        replaced = rule.replace(found)
+        pieces += [text[position:start], replaced]
+        position = found.end()
+        masked += replaced != found.group(0)
+    pieces.append(text[position:])
+    return "".join(pieces), masked
 
 
 def redact(text: str) -> str:

@@ -12,6 +12,7 @@ from scripted_model import ScriptedChatModel, answer, json_calls, native_calls, 
 
 from holmes.agent.loop import run_agent
 from holmes.agent.prompt import ANSWER_TOOL, FINAL_REQUEST, REPAIR_REQUEST
+from holmes.agent.tokens import TokenCounter
 from holmes.domain import Diagnosis, Subject, Trigger
 from holmes.toolsets.base import ToolContext
 
@@ -56,7 +57,7 @@ def test_first_request_starts_from_runbook_instructions_findings_and_engine_outp
     assert "scheduling.gpu_taint_untolerated (confidence 0.90)" in text  # candidate finding
     assert f'call_id="{engine_call_id(world)}"' in text and "untolerated taint {nvidia.com/gpu: present}" in text
     names = {schema["function"]["name"] for schema in model.bound_tools}
-    assert {"kubernetes_events", "kubernetes_logs", "probe", ANSWER_TOOL} <= names
+    assert names == {"kubernetes_events", "kubernetes_logs", "kubernetes_nodes_gpu", "probe"}
     logs_schema = next(s for s in model.bound_tools if s["function"]["name"] == "kubernetes_logs")
     assert logs_schema["function"]["parameters"]["required"] == ["namespace", "pod"]
 
@@ -316,15 +317,21 @@ def test_oversized_output_is_cut_with_a_note_the_model_and_the_user_see(world, c
 
 def test_old_outputs_are_elided_to_fit_the_window_and_may_then_be_asked_again(world, cluster):
     cluster.log_lines = [f"INFO request {i} served in 12ms by worker {i % 7}" for i in range(400)]
+    first = ("kubernetes_logs", {"namespace": "llm", "pod": "p0", "tail_lines": 400})
     script = [native_calls(("kubernetes_logs", {"namespace": "llm", "pod": f"p{i}", "tail_lines": 400}))
-              for i in range(4)]
-    model = ScriptedChatModel(script=[*script, answer("unknown")])
+              for i in range(6)]
+    model = ScriptedChatModel(script=[*script, native_calls(first), answer("unknown")])
     ctx, registry, report = world
-    config = settings(max_steps=8)
+    config = settings(max_steps=10)
     config.llm.context_window, config.llm.max_output_tokens = 6000, 256
     diagnosis = run_agent(TRIGGER, report, registry, ctx, config, model)
-    assert any("elided" in str(m.content) for m in model.requests[-1])
+    assert any("elided to fit the context window" in str(m.content) for m in model.requests[-1])
     assert any("elided from the context" in gap for gap in diagnosis.gaps)
+    assert cluster.calls["kubernetes_logs"] == 7  # p0 ran again: its elided output was no repeat any more
+    counter = TokenCounter.for_model("test")
+    schemas = counter.count_json(model.bound_tools)
+    for request in model.requests:  # every request fits the window left after the reserved answer tokens
+        assert sum(counter.count_message(str(m.content)) for m in request) + schemas <= 6000 - 256
 
 
 def test_a_failing_model_ends_with_the_engine_answer_not_an_exception(world):
