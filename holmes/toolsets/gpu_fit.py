@@ -21,6 +21,7 @@ from holmes.toolsets.base import Tool, ToolContext, ToolError, ToolOutput
 from holmes.toolsets.dra_explain import pod_claim_refs
 from holmes.toolsets.memory_estimate import (
     GIB,
+    MIN_CONTEXT,
     Estimate,
     FitError,
     Gpus,
@@ -40,7 +41,8 @@ FLAGS = {"--model": "model", "--dtype": "dtype", "--quantization": "quantization
          "--model-id": "model", "--model_id": "model", "--num-shard": "tensor_parallel_size",
          "--quantize": "quantization", "--max-total-tokens": "max_model_len"}
 TGI_ENV = {"MODEL_ID": "model", "NUM_SHARD": "tensor_parallel_size", "QUANTIZE": "quantization", "DTYPE": "dtype",
-           "MAX_TOTAL_TOKENS": "max_model_len"}
+           "MAX_TOTAL_TOKENS": "max_model_len", "CUDA_MEMORY_FRACTION": "gpu_memory_utilization"}
+TGI_FLAGS = {"--model-id", "--model_id", "--num-shard", "--quantize", "--max-total-tokens"}
 MIG_RESOURCE = re.compile(r"^nvidia\.com/mig-(\d+)g\.(\d+)gb$")
 
 
@@ -85,6 +87,12 @@ def _words(container: dict[str, Any]) -> list[str]:
     return words
 
 
+def _is_tgi(container: dict[str, Any], words: list[str]) -> bool:
+    env = {e.get("name") for e in container.get("env") or []}
+    return ("text-generation-inference" in str(container.get("image", "")) or "MODEL_ID" in env
+            or any(w.partition("=")[0] in TGI_FLAGS for w in words))
+
+
 def flags(container: dict[str, Any]) -> dict[str, str]:
     """Serving settings from vLLM/TGI command-line flags and TGI environment variables."""
     found: dict[str, str] = {}
@@ -92,6 +100,8 @@ def flags(container: dict[str, Any]) -> dict[str, str]:
         if env.get("name") in TGI_ENV and "value" in env:
             found[TGI_ENV[env["name"]]] = str(env["value"])
     words = _words(container)
+    if _is_tgi(container, words):
+        found.setdefault("gpu_memory_utilization", "1.0")  # TGI has no utilisation budget: all of the GPU
     for index, word in enumerate(words):
         name, _, inline = word.partition("=")
         if name in FLAGS:
@@ -293,11 +303,12 @@ def _text(model: ModelFacts, serving: Serving, gpus: Gpus, result: Estimate, cha
                      f"({result.max_tokens_in_cache / result.max_model_len:.1f} full-length sequences at once)")
     else:
         short = -result.margin_gib if result.failure != "weights_exceed_gpu" else \
-            result.weights_gib + result.runtime_gib - result.usable_gib
+            result.weights_gib + result.runtime_gib - gpus.memory_gib
         lines.append(f"DOES NOT FIT: {VERDICT[result.failure or '']} (short by {max(short, 0):.2f} GiB per GPU)")
         if result.failure == "max_model_len_exceeds_kv_cache":
-            lines.append(f"the KV cache holds about {result.max_tokens_in_cache:,} tokens: --max-model-len "
-                         f"{result.max_model_len_that_fits} fits")
+            shorter = (f": --max-model-len {result.max_model_len_that_fits} fits"
+                       if result.max_model_len_that_fits >= MIN_CONTEXT else ", too few for a useful context")
+            lines.append(f"the KV cache holds about {result.max_tokens_in_cache:,} tokens{shorter}")
         if changes:
             lines.append("smallest changes that fit: " + "; ".join(
                 f"{c.what} ({c.estimate.margin_gib:.2f} GiB to spare)" for c in changes))

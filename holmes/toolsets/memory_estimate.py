@@ -7,6 +7,8 @@ Per GPU, with tensor parallelism `tp` (docs/gpu-memory-fit.md explains each term
   activation  = max_num_batched_tokens × hidden_size × 40 B          (not split by tp)
   runtime     = 1.0 GiB, + 0.75 GiB when tp > 1                       (CUDA context, NCCL buffers)
   fits when weights + runtime + activation + kv/token × max_model_len ≤ usable
+Failures: weights + runtime > gpu_memory (CUDA OOM while loading); nothing left for the KV cache within
+usable; or less than one max_model_len sequence left.
 """
 
 from __future__ import annotations
@@ -181,7 +183,7 @@ def estimate(model: ModelFacts, serving: Serving, gpus: Gpus) -> Estimate:
     failure = None
     if tp > gpus.count:
         failure = "tp_exceeds_gpus"
-    elif weights + runtime > usable:
+    elif weights + runtime > gpus.memory_gib:  # the weights load whatever the utilisation; only the GPU bounds them
         failure = "weights_exceed_gpu"
     elif kv_available <= 0:
         failure = "no_kv_cache_memory"

@@ -90,6 +90,27 @@ def test_long_default_context_exceeds_the_kv_cache_and_a_shorter_one_fits() -> N
     assert any(c.kind == "context" and c.serving.max_model_len == result.max_model_len_that_fits for c in changes)
 
 
+def test_llama2_13b_kv_tokens_on_a_v100_match_vllms_error() -> None:
+    # vLLM issue #2418: "max seq len (4096) is larger than the maximum number of tokens that can be stored in KV
+    # cache (3664)" for Llama-2-13b at the default gpu_memory_utilization 0.9 on a 32 GB V100
+    llama = find_model("meta-llama/Llama-2-13b-chat-hf")
+    assert llama is not None
+    result = estimate(llama, Serving(), Gpus(32))
+    assert result.failure == "max_model_len_exceeds_kv_cache"
+    assert result.max_tokens_in_cache == pytest.approx(3664, rel=0.05)
+
+
+def test_low_utilisation_leaves_no_kv_cache_though_the_weights_load() -> None:
+    # vLLM issue #10439: a 0.5B model with gpu_memory_utilization 0.05 fails with "No available memory for the
+    # cache blocks": the weights load (they fit the GPU), the utilisation budget leaves nothing for the cache
+    qwen = find_model("Qwen/Qwen2.5-0.5B-Instruct")
+    assert qwen is not None
+    result = estimate(qwen, Serving(gpu_memory_utilization=0.05, max_model_len=4096), Gpus(22.5))
+    assert result.failure == "no_kv_cache_memory"
+    assert any(c.kind == "utilization" for c in smallest_changes(qwen, Serving(gpu_memory_utilization=0.05,
+                                                                               max_model_len=4096), Gpus(22.5)))
+
+
 def test_model_id_suffix_implies_quantisation() -> None:
     facts = find_model("/models/Meta-Llama-3-8B-Instruct-AWQ")
     assert facts is not None and facts.name == "llama-3-8b" and facts.quantization == "awq"
@@ -110,7 +131,8 @@ def test_flags_from_tgi_environment() -> None:
                          {"name": "NUM_SHARD", "value": "1"}, {"name": "QUANTIZE", "value": "bitsandbytes-nf4"},
                          {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf", "key": "token"}}}]}
     assert flags(container) == {"model": "mistralai/Mixtral-8x7B-Instruct-v0.1", "tensor_parallel_size": "1",
-                                "quantization": "bitsandbytes-nf4"}
+                                "quantization": "bitsandbytes-nf4",
+                                "gpu_memory_utilization": "1.0"}  # TGI has no utilisation budget
 
 
 def test_recorded_cuda_oom_is_explained_with_numbers() -> None:
