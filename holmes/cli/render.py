@@ -44,9 +44,14 @@ def to_markdown(diagnosis: Diagnosis) -> str:
     if diagnosis.gaps:
         lines += ["### Gaps", ""] + [f"- {g}" for g in diagnosis.gaps] + [""]
     if diagnosis.runbooks_used:
-        lines += ["Runbooks: " + ", ".join(diagnosis.runbooks_used), ""]
+        lines += ["Runbooks: " + _first(diagnosis.runbooks_used, 8), ""]
     lines.append(f"_{usage_line(diagnosis)}_")
     return "\n".join(lines)
+
+
+def _first(names: list[str], count: int) -> str:
+    shown = ", ".join(names[:count])
+    return shown + (f" (+{len(names) - count} more)" if len(names) > count else "")
 
 
 def print_text(diagnosis: Diagnosis, console: Console) -> None:
@@ -72,5 +77,5 @@ def print_text(diagnosis: Diagnosis, console: Console) -> None:
     for g in diagnosis.gaps:
         console.print(f"[yellow]Gap[/] {escape(g)}")
     if diagnosis.runbooks_used:
-        console.print(f"[dim]Runbooks: {escape(', '.join(diagnosis.runbooks_used))}[/]")
+        console.print(f"[dim]Runbooks: {escape(_first(diagnosis.runbooks_used, 4))}[/]")
     console.print(f"[dim]{escape(usage_line(diagnosis))}[/]")
