@@ -19,8 +19,10 @@ from holmes.replay.catalog import Catalog, ServedResource, paginate
 from holmes.replay.logs import LogWindow, read_log
 from holmes.replay.selectors import parse_field_selector, parse_label_selector
 from holmes.replay.status import ApiError, bad_request, no_such_path, not_found
+from holmes.replay.tables import table, wants_table
 
 READ_METHODS = ("GET", "HEAD")
+_TABLE = "\0table"  # marks a request whose Accept header asks for a Table (never a real query parameter)
 JSON = "application/json"
 
 
@@ -43,12 +45,14 @@ class ReplayApi:
         self.catalog = Catalog(bundle)
         self.server_address = "127.0.0.1"
 
-    def handle(self, method: str, path: str, query_string: str) -> Response:
+    def handle(self, method: str, path: str, query_string: str, accept: str = "") -> Response:
         try:
             if method not in READ_METHODS:
                 raise ApiError(405, f"the holmes replay API is read-only: {method} is not allowed "
                                     "(a recorded incident cannot be changed)")
             query = {k: v[-1] for k, v in parse_qs(query_string, keep_blank_values=True).items()}
+            if wants_table(accept):
+                query[_TABLE] = "true"
             return self._route([p for p in path.split("/") if p], query)
         except ApiError as exc:
             return Response(exc.code, JSON, exc.body())
@@ -100,6 +104,9 @@ class ReplayApi:
         if page.continue_token:
             metadata["continue"] = page.continue_token
             metadata["remainingItemCount"] = page.remaining
+        if _TABLE in query:
+            objects = [o.to_dict() for o in page.items]
+            return json_response(table(group, served.resource.plural, objects, self.bundle.spec.captured_at, metadata))
         head = json.dumps({"kind": f"{served.resource.kind}List", "apiVersion": f"{group}/{version}".lstrip("/"),
                            "metadata": metadata})
         body = b"".join([head[:-1].encode(), b',"items":[', b",".join(o.raw for o in page.items), b"]}"])
@@ -110,6 +117,10 @@ class ReplayApi:
         stored = served.get(namespace, name)
         if stored is None:
             raise not_found(served.resource.group, served.resource.plural, name)
+        if (not subresource or subresource == ["status"]) and _TABLE in query:
+            metadata = {"resourceVersion": self.catalog.resource_version}
+            return json_response(table(served.resource.group, served.resource.plural, [stored.to_dict()],
+                                       self.bundle.spec.captured_at, metadata))
         if not subresource or subresource == ["status"]:
             return Response(200, JSON, stored.raw)
         if subresource == ["log"] and served.resource.plural == "pods" and not served.resource.group:

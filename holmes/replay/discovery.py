@@ -10,6 +10,11 @@ from typing import Any
 
 from holmes.replay.catalog import Catalog, ServedResource
 
+# What `kubectl get all` lists, as on a real cluster.
+IN_CATEGORY_ALL = {("", "pods"), ("", "services"), ("", "replicationcontrollers"), ("apps", "daemonsets"),
+                   ("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"), ("batch", "jobs"),
+                   ("batch", "cronjobs")}
+
 SERVER_VERSION = {"major": "1", "minor": "34", "gitVersion": "v1.34.0-holmes-replay", "gitCommit": "",
                   "gitTreeState": "clean", "buildDate": "", "goVersion": "", "compiler": "gc",
                   "platform": "linux/amd64"}
@@ -48,4 +53,6 @@ def _entry(served: ServedResource) -> dict[str, Any]:
                              "namespaced": resource.namespaced, "kind": resource.kind, "verbs": ["get", "list"]}
     if resource.short_names:
         entry["shortNames"] = list(resource.short_names)
+    if (resource.group, resource.plural) in IN_CATEGORY_ALL:
+        entry["categories"] = ["all"]
     return entry

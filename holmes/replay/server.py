@@ -42,7 +42,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, method: str) -> None:
         self._discard_body()
         path, _, query = self.path.partition("?")
-        response = self.api.handle(method, path, query)
+        response = self.api.handle(method, path, query, self.headers.get("Accept", ""))
         try:
             self._send(response, with_body=method != "HEAD")
         except (BrokenPipeError, ConnectionResetError):

@@ -116,9 +116,18 @@ def test_event_about_a_node_lists_in_the_namespace_it_was_recorded_in(core: k8s.
     assert [e.involved_object.name for e in events.items] == ["gpu-node-1"]
 
 
-def test_table_accept_header_gets_a_plain_list(http: httpx.Client) -> None:
+def test_table_accept_header_gets_a_table_with_row_metadata(http: httpx.Client) -> None:
     response = http.get("/api/v1/namespaces/llm/pods",
-                         headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"})
+                        headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"})
     assert response.status_code == 200
+    table = response.json()
+    assert (table["kind"], table["apiVersion"]) == ("Table", "meta.k8s.io/v1")
+    assert [c["name"] for c in table["columnDefinitions"] if c["priority"] == 0] == \
+        ["Name", "Ready", "Status", "Restarts", "Age"]
+    assert [row["object"]["metadata"]["name"] for row in table["rows"]] == ["router-5c9d-abcde", "vllm-0"]
+
+
+def test_plain_json_accept_gets_the_list(http: httpx.Client) -> None:
+    response = http.get("/api/v1/namespaces/llm/pods", headers={"Accept": "application/json"})
     assert response.headers["content-type"] == "application/json"
     assert response.json()["kind"] == "PodList"

@@ -27,11 +27,34 @@ def kubectl(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60, check=False)
 
 
-def test_get_pods_in_all_namespaces(kubeconfig: Path) -> None:
+def test_get_pods_in_all_namespaces_shows_status_and_ages_at_capture_time(kubeconfig: Path) -> None:
     result = kubectl(kubeconfig, "get", "pods", "-A")
     assert result.returncode == 0, result.stderr
-    rows = [line.split()[:2] for line in result.stdout.splitlines()[1:]]
-    assert rows == [["cache", "kvcache-helper"], ["llm", "router-5c9d-abcde"], ["llm", "vllm-0"]]
+    header, *lines = result.stdout.splitlines()
+    assert header.split() == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    rows = [line.split() for line in lines]
+    assert [row[:2] for row in rows] == [["cache", "kvcache-helper"], ["llm", "router-5c9d-abcde"], ["llm", "vllm-0"]]
+    vllm = rows[2]
+    # created 09:00, last crash finished 10:19:31, captured 10:20:00
+    assert vllm[2:] == ["0/1", "CrashLoopBackOff", "4", "(29s", "ago)", "80m"]
+    assert rows[0][3] == "ContainerCreating"
+
+
+def test_get_nodes_wide_and_events_use_table_columns(kubeconfig: Path) -> None:
+    nodes = kubectl(kubeconfig, "get", "nodes", "-o", "wide")
+    assert nodes.returncode == 0, nodes.stderr
+    assert "SchedulingDisabled" in nodes.stdout and "INTERNAL-IP" in nodes.stdout
+    events = kubectl(kubeconfig, "get", "events", "-n", "cache")
+    assert events.returncode == 0, events.stderr
+    last_seen_from_series = "60s"  # series.lastObservedTime 10:19:00, captured 10:20:00
+    assert events.stdout.splitlines()[1].split()[:4] == [last_seen_from_series, "Warning", "FailedScheduling",
+                                                         "pod/kvcache-helper"]
+
+
+def test_get_all_uses_the_all_category(kubeconfig: Path) -> None:
+    result = kubectl(kubeconfig, "get", "all", "-A", "-o", "name")
+    assert result.returncode == 0, result.stderr
+    assert "pod/vllm-0" in result.stdout.split()
 
 
 def test_get_resourceclaims_through_discovery(kubeconfig: Path) -> None:
