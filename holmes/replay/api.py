@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from holmes.bundle.model import Bundle
+from holmes.bundle.store import StoredObject
 from holmes.replay import discovery
 from holmes.replay.catalog import Catalog, ServedResource, paginate
 from holmes.replay.logs import LogWindow, read_log
@@ -22,6 +23,8 @@ from holmes.replay.status import ApiError, bad_request, no_such_path, not_found
 from holmes.replay.tables import table, wants_table
 
 READ_METHODS = ("GET", "HEAD")
+STREAM_ABOVE = 1000  # lists longer than this are sent in chunks instead of one joined copy
+MAX_SINCE_SECONDS = 10**10  # about 300 years: "everything", without overflowing the date arithmetic
 _TABLE = "\0table"  # marks a request whose Accept header asks for a Table (never a real query parameter)
 JSON = "application/json"
 
@@ -56,6 +59,9 @@ class ReplayApi:
             return self._route([p for p in path.split("/") if p], query)
         except ApiError as exc:
             return Response(exc.code, JSON, exc.body())
+        except Exception as exc:  # a bug here must still answer the client, as a Status rather than a reset
+            message = f"internal error in the holmes replay API: {type(exc).__name__}: {exc}"
+            return Response(500, JSON, ApiError(500, message).body())
 
     def _route(self, parts: list[str], query: dict[str, str]) -> Response:
         if parts == ["version"]:
@@ -109,8 +115,10 @@ class ReplayApi:
             return json_response(table(group, served.resource.plural, objects, self.bundle.spec.captured_at, metadata))
         head = json.dumps({"kind": f"{served.resource.kind}List", "apiVersion": f"{group}/{version}".lstrip("/"),
                            "metadata": metadata})
-        body = b"".join([head[:-1].encode(), b',"items":[', b",".join(o.raw for o in page.items), b"]}"])
-        return Response(200, JSON, body)
+        if len(page.items) <= STREAM_ABOVE:
+            body = b"".join([head[:-1].encode(), b',"items":[', b",".join(o.raw for o in page.items), b"]}"])
+            return Response(200, JSON, body)
+        return Response(200, JSON, _streamed_list(head, page.items))
 
     def _get(self, served: ServedResource, namespace: str, name: str, subresource: list[str],
              query: dict[str, str]) -> Response:
@@ -148,7 +156,7 @@ class ReplayApi:
             raise bad_request("at most one of sinceTime or sinceSeconds may be specified")
         seconds = _int(query, "sinceSeconds", minimum=1)
         if seconds is not None:
-            return self.bundle.spec.captured_at - timedelta(seconds=seconds)
+            return self.bundle.spec.captured_at - timedelta(seconds=min(seconds, MAX_SINCE_SECONDS))
         if query.get("sinceTime"):
             try:
                 stamp = datetime.fromisoformat(query["sinceTime"].replace("Z", "+00:00"))
@@ -158,6 +166,14 @@ class ReplayApi:
                 raise bad_request(f"sinceTime {query['sinceTime']!r} needs a time zone (e.g. Z)")
             return stamp
         return None
+
+
+def _streamed_list(head: str, items: list[StoredObject]) -> Iterator[bytes]:
+    yield head[:-1].encode() + b',"items":['
+    for start in range(0, len(items), STREAM_ABOVE):
+        prefix = b"," if start else b""
+        yield prefix + b",".join(o.raw for o in items[start:start + STREAM_ABOVE])
+    yield b"]}"
 
 
 def _container(pod: dict[str, Any], asked: str | None) -> str:

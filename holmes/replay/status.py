@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-REASONS = {400: "BadRequest", 404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable", 410: "Expired"}
+REASONS = {400: "BadRequest", 404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable", 410: "Expired",
+           500: "InternalError"}
 
 
 class ApiError(Exception):

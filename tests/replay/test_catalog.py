@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
+from holmes.bundle.loader import load_bundle
+from holmes.replay import serve_bundle
 from holmes.sources.kube import KubeError, KubeReader
 
 
@@ -109,3 +113,20 @@ def test_list_metadata_carries_resource_version_and_kind(http: httpx.Client) -> 
     listed = http.get("/apis/resource.k8s.io/v1/resourceclaims").json()
     assert listed["kind"] == "ResourceClaimList" and listed["apiVersion"] == "resource.k8s.io/v1"
     assert listed["metadata"] == {"resourceVersion": "1103"}
+
+
+def test_long_lists_stream_every_item_in_order(tmp_path: Path) -> None:
+    bundle_dir = tmp_path / "many"
+    (bundle_dir / "cluster").mkdir(parents=True)
+    (bundle_dir / "incident.yaml").write_text('id: many\ntitle: t\ncaptured_at: "2025-01-01T00:00:00Z"\n'
+                                             "trigger: {question: why?}\nexpected: {root_cause: unknown}\n")
+    documents = [f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i:05d}, namespace: ns-{i % 3}}}\n"
+                 f"data: {{index: '{i}'}}\n" for i in range(2500)]
+    (bundle_dir / "cluster" / "cms.yaml").write_text("---\n".join(documents))
+    with serve_bundle(load_bundle(bundle_dir)) as url:
+        reader = KubeReader.for_url(url)
+        items = reader.list("configmap").items
+        assert len(items) == 2500
+        assert [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in items] == sorted(
+            (f"ns-{n % 3}", f"cm-{n:05d}") for n in range(2500))
+        assert len(reader.list("configmap", "ns-1").items) == 833

@@ -48,6 +48,11 @@ def test_since_seconds_counts_back_from_the_capture_time(reader: KubeReader) -> 
     assert len(text.splitlines()) == 3
 
 
+def test_huge_since_seconds_means_everything(reader: KubeReader) -> None:
+    assert reader.log("llm", "vllm-0", previous=True, since_seconds=10**15) == \
+        reader.log("llm", "vllm-0", previous=True)
+
+
 def test_since_time_and_limit_bytes(http: httpx.Client) -> None:
     response = http.get(LOG, params={"previous": "true", "sinceTime": "2025-03-14T10:18:00Z", "limitBytes": 10})
     assert response.status_code == 200 and response.text == "INFO 03-14"
