@@ -103,7 +103,8 @@ def _regex(test: RegexTest, scope: Scope) -> Outcome:
         return Outcome(None)
     if pattern is None:
         return Outcome(None)
-    for line in lines_of(result, expression):
+    lines = lines_of(result, expression)
+    for line in reversed(lines) if test.last else lines:
         found = pattern.search(line)
         if found:
             captures = {k: v for k, v in found.groupdict().items() if v is not None}

@@ -10,6 +10,10 @@ from holmes.toolsets.base import ToolContext, ToolRegistry, new_call_id
 
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9.-]*[a-z0-9](?:/[a-z0-9][a-z0-9.-]*[a-z0-9])?")
 _NAMESPACE_HINT = re.compile(r"\b(?:namespace|ns|in)\s+([a-z0-9][a-z0-9-]*[a-z0-9])\b")
+_KIND_WORDS = {"deployment": "deployment", "statefulset": "statefulset", "daemonset": "daemonset",
+               "inferenceservice": "inferenceservice", "isvc": "inferenceservice", "job": "job"}
+_KIND_MENTION = re.compile(r"\b(" + "|".join(_KIND_WORDS) + r")\s+([a-z0-9][a-z0-9.-]*[a-z0-9])\b")
+_STOPWORDS = {"in", "on", "of", "is", "was", "has", "the", "that", "and", "for", "with", "from", "keeps", "never"}
 _GENERIC = {"pod", "pods", "node", "nodes", "the", "and", "why", "what", "with", "from", "vllm", "model", "models",
             "gpu", "gpus", "deployment", "namespace", "pending", "running", "restart", "restarts", "starts"}
 
@@ -23,6 +27,11 @@ def subject_from_question(question: str, registry: ToolRegistry,
     results = _run(registry, ctx, {"kind": "namespace"})
     namespaces = {_name(item) for item in _items(results[-1])}
     namespace = _mentioned_namespace(text, namespaces)
+    for named in _named_workloads(text, namespace):
+        results += registry.run_many(ctx, [ToolCall(id=new_call_id(), tool="kubernetes_get", params={
+            "kind": named.kind, "name": named.name, "namespace": named.namespace})])
+        if results[-1].status == "ok":
+            return named, results
     params: dict[str, Any] = {"kind": "pod", "limit": 500}
     if namespace:
         params["namespace"] = namespace
@@ -33,6 +42,14 @@ def subject_from_question(question: str, registry: ToolRegistry,
     if chosen is None:
         return None, results
     return Subject(kind="pod", namespace=(chosen.get("metadata") or {}).get("namespace"), name=_name(chosen)), results
+
+
+def _named_workloads(text: str, namespace: str | None) -> list[Subject]:
+    """'the StatefulSet gpu-test in namespace dra-test': a kind word followed by a name, in a known namespace."""
+    if namespace is None:
+        return []
+    return [Subject(kind=_KIND_WORDS[kind_word], namespace=namespace, name=name)
+            for kind_word, name in _KIND_MENTION.findall(text) if name not in _STOPWORDS and name != namespace]
 
 
 def _run(registry: ToolRegistry, ctx: ToolContext, params: dict[str, Any]) -> list[ToolResult]:

@@ -50,16 +50,17 @@ def _cite(cite: Cite, results: dict[str, ToolResult | None], values: dict[str, s
     except MissingValue:
         return None
     if cite.pattern is not None:
-        return _cite_line(cite.pattern, result, expression)
+        return _cite_line(cite.pattern, result, expression, cite.last)
     value = select(expression, result.data) if expression else result.text.splitlines()[:1]
     label = render_lenient(cite.label, values) if cite.label else (cite.select or result.tool)
     shown = "none" if value in (None, [], {}, "") else compact(value)
     return Evidence(tool=result.tool, call_id=result.call_id, excerpt=f"{label}: {shown}"[:EXCERPT_CHARS])
 
 
-def _cite_line(pattern: str, result: ToolResult, expression: str | None) -> Evidence | None:
+def _cite_line(pattern: str, result: ToolResult, expression: str | None, last: bool) -> Evidence | None:
     compiled = re.compile(pattern)
-    for line in lines_of(result, expression):
+    lines = lines_of(result, expression)
+    for line in reversed(lines) if last else lines:
         found = compiled.search(line)
         if found:
             return Evidence(tool=result.tool, call_id=result.call_id, excerpt=excerpt(line, found))

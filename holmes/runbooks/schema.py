@@ -103,6 +103,7 @@ class RegexTest(_Strict):
     pattern: str = Field(description="Python regex; `{key}` inserts a known value, regex-escaped")
     select: str | None = Field(default=None, description="JMESPath over the step's data; default: its lines/text")
     ignore_case: bool = False
+    last: bool = Field(default=False, description="match the newest (last) line first, e.g. periodic stats lines")
     cite: bool = Field(default=True, description="cite the matched line as evidence")
 
     _pattern = field_validator("pattern")(classmethod(lambda cls, v: _check_pattern(v)))
@@ -167,6 +168,7 @@ class Cite(_Strict):
     step: str
     select: str | None = None
     pattern: str | None = Field(default=None, description="cite the first selected line matching this regex, if any")
+    last: bool = Field(default=False, description="with pattern: cite the last matching line instead")
     label: str = ""
 
     _select = field_validator("select")(classmethod(lambda cls, v: _check_selection(v)))

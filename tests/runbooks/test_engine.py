@@ -9,6 +9,7 @@ from holmes.domain import Alert, Subject, Trigger
 from holmes.runbooks.engine import diagnose
 from holmes.runbooks.library import Library, load_library
 from holmes.toolsets.base import ToolContext
+
 from .canned import CannedTools, events, pod, unschedulable
 
 TAINT_RUNBOOK = """\
@@ -114,7 +115,8 @@ def test_identical_steps_across_runbooks_and_facts_run_once(tools: CannedTools, 
 def test_competing_findings_are_ranked_and_the_evidence_for_each_is_named(tools: CannedTools, tmp_path: Path) -> None:
     pending_cluster(tools, [TAINT_MSG])
     report = diagnose(TRIGGER, tools.registry, ToolContext(), library_of(tmp_path, TAINT_RUNBOOK, INSUFFICIENT_RUNBOOK))
-    assert [f.root_cause for f in report.findings] == ["scheduling.gpu_taint_untolerated", "scheduling.insufficient_gpu"]
+    causes = [f.root_cause for f in report.findings]
+    assert causes == ["scheduling.gpu_taint_untolerated", "scheduling.insufficient_gpu"]
     [versus] = report.diagnosis.hypotheses
     assert versus.startswith("scheduling.gpu_taint_untolerated (0.90) is favoured over scheduling.insufficient_gpu")
     assert "Insufficient nvidia.com/gpu" in versus.split("for scheduling.insufficient_gpu:")[1]
