@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
@@ -38,13 +39,13 @@ def serve(
         typer.echo("stopped", err=True)
     finally:
         server.stop()
-        kubeconfig.unlink(missing_ok=True)
+        shutil.rmtree(kubeconfig.parent, ignore_errors=True)
 
 
 def _announce(incident: str, objects: int, logs: int, url: str, kubeconfig: Path) -> None:
     typer.echo(f"Serving incident {incident} ({objects} objects, {logs} logs), read-only, at {url}")
     typer.echo(f"kubeconfig: {kubeconfig}")
-    typer.echo(f"  export KUBECONFIG={kubeconfig}")
+    typer.echo(f"  export KUBECONFIG={kubeconfig} KUBECACHEDIR={kubeconfig.parent / 'cache'}")
     typer.echo("  kubectl get pods -A")
     typer.echo("Press Ctrl-C to stop.", err=True)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -25,8 +24,13 @@ def kubeconfig_text(url: str, name: str, namespace: str | None = None) -> str:
 
 
 def write_kubeconfig(url: str, name: str, namespace: str | None = None, directory: Path | None = None) -> Path:
-    """Write the kubeconfig to a private temporary file and return its path."""
-    handle, path = tempfile.mkstemp(prefix=f"holmes-replay-{name}-", suffix=".kubeconfig", dir=directory)
-    with os.fdopen(handle, "w") as stream:
-        stream.write(kubeconfig_text(url, name, namespace))
-    return Path(path)
+    """Write `kubeconfig` into a new private directory (under `directory` if given) and return the file's path.
+
+    The directory also holds `cache/`, for KUBECACHEDIR: kubectl caches discovery per host:port, and a
+    later replay of another bundle on the same port must not reuse it.
+    """
+    home = Path(tempfile.mkdtemp(prefix=f"holmes-replay-{name}-", dir=directory))
+    (home / "cache").mkdir()
+    path = home / "kubeconfig"
+    path.write_text(kubeconfig_text(url, name, namespace))
+    return path

@@ -30,11 +30,11 @@ def test_serve_prints_url_and_kubeconfig_then_stops_on_interrupt(tmp_path: Path)
         banner = [process.stdout.readline() for _ in range(3)]
         url = banner[0].rsplit(" at ", 1)[1].strip()
         kubeconfig = Path(banner[1].removeprefix("kubeconfig: ").strip())
-        assert banner[2].strip() == f"export KUBECONFIG={kubeconfig}"
+        assert banner[2].strip() == f"export KUBECONFIG={kubeconfig} KUBECACHEDIR={kubeconfig.parent / 'cache'}"
         assert httpx.get(f"{url}/api/v1/namespaces/llm/pods/p", timeout=10).json()["metadata"]["name"] == "p"
         assert f"server: {url}" in kubeconfig.read_text() and "namespace: llm" in kubeconfig.read_text()
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
     assert process.returncode == 0
-    assert not kubeconfig.exists()
+    assert not kubeconfig.parent.exists()

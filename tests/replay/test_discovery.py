@@ -93,3 +93,15 @@ def _minimal_bundle(root: Path, cluster_yaml: str) -> Path:
                                          "trigger: {question: why?}\nexpected: {root_cause: unknown}\n")
     (bundle / "cluster" / "objects.yaml").write_text(cluster_yaml)
     return bundle
+
+
+AGGREGATED = ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+              "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json")
+
+
+def test_aggregated_discovery_request_gets_legacy_documents_to_fall_back_on(http: httpx.Client) -> None:
+    for path, kind in (("/api", "APIVersions"), ("/apis", "APIGroupList")):
+        response = http.get(path, headers={"Accept": AGGREGATED})
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"  # not ...;as=APIGroupDiscoveryList
+        assert response.json()["kind"] == kind

@@ -23,7 +23,9 @@ def kubeconfig(url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def kubectl(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(KUBECTL), "--kubeconfig", str(kubeconfig), "--request-timeout=20s", *args],
+    cache = kubeconfig.parent / "cache"  # discovery cached per host:port must not leak between test servers
+    return subprocess.run([str(KUBECTL), "--kubeconfig", str(kubeconfig), "--cache-dir", str(cache),
+                           "--request-timeout=20s", *args],
                           capture_output=True, text=True, timeout=60, check=False)
 
 
