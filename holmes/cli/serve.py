@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -76,9 +77,19 @@ def _serve(settings: Settings, bundle: Path | None, use_llm: bool, access_log: b
         source = f"recorded incident {bundle}" if bundle else "configured cluster"
         print(f"holmes: serving http://{_url_host(service.host)}:{service.port} (store: {where}; investigating the "
               f"{source})", file=sys.stderr, flush=True)
-        server.run()  # handles SIGTERM and SIGINT: stops accepting, drains, runs the app's shutdown
+        # uvicorn handles SIGTERM and SIGINT (stops accepting, drains, runs the app's shutdown), then re-raises
+        # the signal once it restored the previous handlers: ours lets the child processes be stopped too
+        previous = signal.signal(signal.SIGTERM, _terminated)
+        try:
+            server.run()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     if not server.started:
         raise UserError(f"could not start the server on {service.host}:{service.port} (see the log above)")
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    """SIGTERM after uvicorn's graceful shutdown: return normally, so the investigation processes stop and exit 0."""
 
 
 def _configure_logging() -> None:
