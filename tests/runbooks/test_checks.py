@@ -120,3 +120,10 @@ def test_status_test_reads_the_call_outcome() -> None:
     failed = result("dra_device_classes", None, status="error")
     assert evaluate(cond({"status": {"step": "s", "status": "error"}}), Scope({"s": failed}, {})).holds is True
     assert evaluate(cond({"status": {"step": "s", "status": "ok"}}), Scope({"s": failed}, {})).holds is False
+
+
+def test_last_matches_the_newest_line_first() -> None:
+    logs = result("kubernetes_logs", {"lines": ["Pending: 3 reqs, GPU KV cache usage: 96.0%",
+                                                "Pending: 740 reqs, GPU KV cache usage: 99.7%"]})
+    check = cond({"regex": {"step": "logs", "last": True, "pattern": r"Pending: (?P<waiting>\d+) reqs"}})
+    assert evaluate(check, Scope({"logs": logs}, {})).captures == {"waiting": "740"}
