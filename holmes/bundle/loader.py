@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from holmes.bundle.documents import read_document, read_documents
 from holmes.bundle.model import Bundle, IncidentSpec, LogKey
-from holmes.bundle.store import ObjectStore, StoredObject
+from holmes.bundle.store import ObjectStore
 from holmes.errors import UserError
 
 __all__ = ["Bundle", "LogKey", "load_bundle", "load_spec"]
@@ -53,32 +53,44 @@ def _first_error(exc: ValidationError) -> str:
 
 def _load_objects(root: Path) -> ObjectStore:
     store = ObjectStore()
-    seen: dict[tuple[str, str, str, str], str] = {}
+    seen: dict[tuple[str, str, str, str], tuple[str, int, int | None]] = {}  # object -> where it was first
     cluster = root / "cluster"
     files = sorted(p for p in cluster.rglob("*") if p.is_file() and p.suffix in CLUSTER_SUFFIXES) \
         if cluster.is_dir() else []
     for path in files:
         shown = _shown(root, path)
         for number, document in read_documents(path, shown):
-            for where, obj in _objects_in(document, f"{shown} document {number}"):
-                stored = StoredObject(_checked(obj, where))
-                key = (stored.group, stored.kind, stored.namespace, stored.name)
+            for item, obj in _objects_in(document, _where(shown, number)):
+                checked = _checked(obj, _where(shown, number, item))
+                metadata = checked["metadata"]
+                key = (checked["apiVersion"].rpartition("/")[0], checked["kind"], metadata.get("namespace") or "",
+                       metadata["name"])
                 if key in seen:
-                    raise UserError(f"{where}: duplicate {stored.ref()} (first in {seen[key]})")
-                seen[key] = where
-                store.add(stored)
+                    raise UserError(f"{_where(shown, number, item)}: duplicate {_ref(key)} "
+                                    f"(first in {_where(*seen[key])})")
+                seen[key] = (shown, number, item)
+                store.add(checked)
     store.freeze()
     return store
 
 
-def _objects_in(document: Any, where: str) -> list[tuple[str, Any]]:
-    """A document's objects; a `kind: List` (kubectl get -o yaml) is flattened."""
+def _where(shown: str, number: int, item: int | None = None) -> str:
+    return f"{shown} document {number}" + (f" items[{item}]" if item is not None else "")
+
+
+def _ref(key: tuple[str, str, str, str]) -> str:
+    _, kind, namespace, name = key
+    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+
+
+def _objects_in(document: Any, where: str) -> list[tuple[int | None, Any]]:
+    """A document's objects with their index in a `kind: List` (kubectl get -o yaml), which is flattened."""
     if isinstance(document, dict) and document.get("kind") == "List" and "items" in document:
         items = document.get("items") or []
         if not isinstance(items, list):
             raise UserError(f"{where}: field items: expected a list of objects")
-        return [(f"{where} items[{index}]", item) for index, item in enumerate(items)]
-    return [(where, document)]
+        return list(enumerate(items))
+    return [(None, document)]
 
 
 def _checked(obj: Any, where: str) -> dict[str, Any]:

@@ -1,13 +1,16 @@
 """Recorded objects kept as compact JSON bytes with just enough decoded identity to find and select them.
 
 A large bundle (100k events) must stay lean: each object is one bytes value plus a few interned strings,
-decoded only when someone asks for it; the replay API sends the bytes as they are.
+decoded only when someone asks for it; the replay API sends the bytes as they are. A kind with many objects
+is kept zlib-compressed with a dictionary taken from its first objects (about 5x smaller for events):
+selecting never needs the bytes, only serving does.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
@@ -42,10 +45,31 @@ def field_value(obj: dict[str, Any], name: str) -> str:
     return "" if value is None else str(value)
 
 
+COMPRESS_ABOVE = 1000  # objects of one kind beyond which that kind is kept compressed
+_DICTIONARY_SAMPLES = 4
+
+
+class Codec:
+    """zlib with a preset dictionary made of a kind's first objects, which share most keys and values."""
+
+    __slots__ = ("dictionary",)
+
+    def __init__(self, samples: list[bytes]) -> None:
+        self.dictionary = b"".join(samples)[-32768:]
+
+    def pack(self, raw: bytes) -> bytes:
+        compressor = zlib.compressobj(1, zdict=self.dictionary)
+        return compressor.compress(raw) + compressor.flush()
+
+    def unpack(self, blob: bytes) -> bytes:
+        decompressor = zlib.decompressobj(zdict=self.dictionary)
+        return decompressor.decompress(blob) + decompressor.flush()
+
+
 class StoredObject:
     """One recorded object: identity, labels, selectable fields, and its JSON as served."""
 
-    __slots__ = ("api_version", "fields", "kind", "labels", "name", "namespace", "raw")
+    __slots__ = ("_blob", "_codec", "api_version", "fields", "kind", "labels", "name", "namespace")
 
     def __init__(self, obj: dict[str, Any]) -> None:
         metadata = obj["metadata"]
@@ -57,7 +81,18 @@ class StoredObject:
         selectable = SELECTABLE_FIELDS.get((self.group, self.kind))
         self.fields: tuple[str, ...] | None = (
             tuple(sys.intern(field_value(obj, name)) for name in selectable) if selectable else None)
-        self.raw: bytes = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+        self._blob: bytes = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+        self._codec: Codec | None = None
+
+    @property
+    def raw(self) -> bytes:
+        """The object's JSON exactly as the API serves it."""
+        return self._codec.unpack(self._blob) if self._codec else self._blob
+
+    def compress(self, codec: Codec) -> None:
+        if self._codec is None:
+            self._blob = codec.pack(self._blob)
+            self._codec = codec
 
     @property
     def group(self) -> str:
@@ -101,26 +136,42 @@ class ObjectStore:
 
     def __init__(self) -> None:
         self._pending: dict[tuple[str, str], list[StoredObject]] = {}
+        self._codecs: dict[tuple[str, str], Codec] = {}
+        self._highest_version = 0
         self.collections: dict[tuple[str, str], Collection] = {}
         self.resource_version = "1"
 
-    def add(self, stored: StoredObject) -> None:
-        self._pending.setdefault((stored.group, stored.kind), []).append(stored)
+    def add(self, obj: dict[str, Any]) -> StoredObject:
+        """Keep an object (checked by the caller); a kind that grows large is compressed as it comes in."""
+        stored = StoredObject(obj)
+        key = (stored.group, stored.kind)
+        objects = self._pending.setdefault(key, [])
+        objects.append(stored)
+        version = str(obj["metadata"].get("resourceVersion") or "")
+        if version.isdigit():
+            self._highest_version = max(self._highest_version, int(version))
+        codec = self._codecs.get(key)
+        if codec is not None:
+            stored.compress(codec)
+        elif len(objects) > COMPRESS_ABOVE:
+            codec = self._codecs[key] = Codec([o.raw for o in objects[:_DICTIONARY_SAMPLES]])
+            for each in objects:
+                each.compress(codec)
+        return stored
 
     def freeze(self) -> None:
         """Resolve each kind's resource type (built-in, recorded CRD, or guessed) and sort for listing."""
         crds = {(r.group, r.kind): r for r in self._recorded_crds()}
-        highest = 0
         for (group, kind), objects in self._pending.items():
             resource = builtin(group, kind) or crds.get((group, kind)) or _guessed(group, kind, objects)
             if resource.namespaced:
-                objects = [_in_default_namespace(o) if not o.namespace else o for o in objects]
+                codec = self._codecs.get((group, kind))
+                objects = [_in_default_namespace(o, codec) if not o.namespace else o for o in objects]
             objects.sort(key=lambda o: (o.namespace, o.name))
             versions = sorted({o.version for o in objects}, key=version_rank)
             self.collections[(group, kind)] = Collection(resource, objects, versions)
-            highest = max([highest, *(_resource_version(o) for o in objects)])
         self._pending = {}
-        self.resource_version = str(highest or 1)
+        self.resource_version = str(self._highest_version or 1)
 
     def _recorded_crds(self) -> Iterator[ApiResource]:
         for stored in self._pending.get(("apiextensions.k8s.io", "CustomResourceDefinition"), []):
@@ -140,22 +191,14 @@ def _guessed(group: str, kind: str, objects: list[StoredObject]) -> ApiResource:
     return ApiResource(group, kind, guess_plural(kind), any(o.namespace for o in objects))
 
 
-def _in_default_namespace(stored: StoredObject) -> StoredObject:
+def _in_default_namespace(stored: StoredObject, codec: Codec | None) -> StoredObject:
     """A namespaced object recorded without a namespace lands in `default`, as the API would put it."""
     obj = stored.to_dict()
     obj["metadata"]["namespace"] = "default"
-    return StoredObject(obj)
-
-
-def _resource_version(stored: StoredObject) -> int:
-    marker = b'"resourceVersion":"'
-    start = stored.raw.find(marker)
-    if start < 0:
-        return 0
-    start += len(marker)
-    end = stored.raw.find(b'"', start)
-    digits = stored.raw[start:end]
-    return int(digits) if digits.isdigit() else 0
+    moved = StoredObject(obj)
+    if codec is not None:
+        moved.compress(codec)
+    return moved
 
 
 class ObjectsView(Sequence[dict[str, Any]]):

@@ -130,3 +130,6 @@ def test_long_lists_stream_every_item_in_order(tmp_path: Path) -> None:
         assert [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in items] == sorted(
             (f"ns-{n % 3}", f"cm-{n:05d}") for n in range(2500))
         assert len(reader.list("configmap", "ns-1").items) == 833
+        assert reader.get("configmap", "cm-01234", "ns-1") == {  # kept compressed, served as recorded
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm-01234", "namespace": "ns-1"},
+            "data": {"index": "1234"}}
