@@ -113,6 +113,10 @@ def read_facts(trigger: Trigger, registry: ToolRegistry, ctx: ToolContext) -> Fa
             chosen = Subject(kind="pod", namespace=subject.namespace, name=most_troubled_pod(pods))
             results += _run(registry, ctx, fact_calls(chosen))
             rounds += 2
+        else:  # no pod at all: why its controller cannot create one (the events sit on its ReplicaSet)
+            results += _run(registry, ctx, [ToolCall(id=new_call_id(), tool="kubernetes_events", params={
+                "namespace": subject.namespace, "reason": "FailedCreate"})])
+            rounds += 1
     facts = facts_from(trigger, subject, results)
     facts.rounds = rounds
     return facts
@@ -168,8 +172,17 @@ def facts_from(trigger: Trigger, subject: Subject | None, results: list[ToolResu
                 facts.values["pod"] = facts.pod
                 _pod_facts(facts, result.data)
         elif result.tool == "kubernetes_events":
-            facts.event_reasons |= {e.get("reason", "") for e in result.data.get("events", []) if e.get("reason")}
+            facts.event_reasons |= {e.get("reason", "") for e in result.data.get("events", [])
+                                    if e.get("reason") and _about(e, subject, facts.pod)}
     return facts
+
+
+def _about(event: dict[str, Any], subject: Subject | None, pod: str | None) -> bool:
+    """An event of the subject, its pod, or an object it owns (a Deployment's ReplicaSet is named after it)."""
+    name = str((event.get("object") or {}).get("name", ""))
+    if subject is None or not name:
+        return True
+    return name == pod or name == subject.name or name.startswith(f"{subject.name}-")
 
 
 def _base_values(trigger: Trigger, subject: Subject | None) -> dict[str, str]:
