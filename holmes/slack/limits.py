@@ -10,6 +10,7 @@ CONTEXT_CHARS = 2000  # one text element of a context block
 BLOCKS_PER_MESSAGE = 50
 FALLBACK_CHARS = 3000  # the notification text of a message (Slack advises well under 40,000)
 BUTTON_VALUE_CHARS = 2000
+MESSAGE_CHARS = 12_000  # block text per message: long answers read better (and stay clear of Slack's size caps) split
 
 Block = dict[str, Any]
 
@@ -68,9 +69,16 @@ def context(text: str) -> Block:
 
 def messages(blocks: list[Block], fallback: str, reserved: int = 0) -> list[dict[str, Any]]:
     """Blocks spread over as many messages as needed; `reserved` blocks are kept free in the last one."""
-    per_message = BLOCKS_PER_MESSAGE
-    chunks = [blocks[start:start + per_message] for start in range(0, len(blocks), per_message)] or [[]]
-    if reserved and len(chunks[-1]) + reserved > per_message:
+    chunks: list[list[Block]] = [[]]
+    size = 0
+    for block in blocks:
+        length = _text_length(block)
+        if chunks[-1] and (len(chunks[-1]) >= BLOCKS_PER_MESSAGE or size + length > MESSAGE_CHARS):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(block)
+        size += length
+    if reserved and len(chunks[-1]) + reserved > BLOCKS_PER_MESSAGE:
         chunks.append([])
     total = len(chunks)
     out = []
@@ -78,3 +86,8 @@ def messages(blocks: list[Block], fallback: str, reserved: int = 0) -> list[dict
         text = fallback if number == 1 else f"{fallback} (continued, {number}/{total})"
         out.append({"text": clip(text, FALLBACK_CHARS), "blocks": chunk})
     return out
+
+
+def _text_length(block: Block) -> int:
+    text = len((block.get("text") or {}).get("text", ""))
+    return text + sum(len(str(element.get("text", ""))) for element in block.get("elements", []))

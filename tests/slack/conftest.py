@@ -41,10 +41,10 @@ def settings_for(tmp_path: Path, stub: SlackWebApiStub) -> Callable[..., Setting
 def serve(settings_for: Callable[..., Settings]) -> Iterator[Serve]:
     """`holmes serve` in-process with Slack mounted (HTTP mode); every app started is stopped at the end."""
     with ExitStack() as stack:
-        def start(investigator: Investigator, settings: Settings | None = None,
-                  tuning: SlackTuning | None = None) -> tuple[TestClient, SlackBot]:
+        def start(investigator: Investigator, settings: Settings | None = None, tuning: SlackTuning | None = None,
+                  service_tuning: Tuning | None = None) -> tuple[TestClient, SlackBot]:
             settings = settings or settings_for()
-            app = create_app(settings, investigator, tuning=Tuning(poll_s=0.05))
+            app = create_app(settings, investigator, tuning=service_tuning or Tuning(poll_s=0.05))
             bot = mount_slack(app, settings, tuning or SlackTuning(progress_interval_s=0.0, poll_s=0.05))
             assert bot is not None
             return stack.enter_context(TestClient(app)), bot
