@@ -154,7 +154,7 @@ def _field(test: FieldTest, scope: Scope) -> Outcome:
     cited = []
     if test.cite:
         name = render_lenient(test.label, scope.values) if test.label else expression
-        shown = compact(selected if test.op in {"exists", "missing", "empty", "not_empty"} else witness)
+        shown = capture_text(selected if test.op in {"exists", "missing", "empty", "not_empty"} else witness)
         cited.append(Evidence(tool=result.tool, call_id=result.call_id, excerpt=f"{name}: {shown}"[:EXCERPT_CHARS]))
     return Outcome(True, cited, captures, 1)
 

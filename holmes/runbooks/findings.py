@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 
 from holmes.domain import Evidence, Finding, ToolResult
-from holmes.runbooks.checks import EXCERPT_CHARS, Outcome, excerpt, lines_of
+from holmes.runbooks.checks import EXCERPT_CHARS, Outcome, capture_text, excerpt, lines_of
 from holmes.runbooks.facts import Facts
 from holmes.runbooks.schema import Check, Cite, Runbook
-from holmes.runbooks.select import compact, select
+from holmes.runbooks.select import select
 from holmes.runbooks.taxonomy import Taxonomy
 from holmes.runbooks.templates import MissingValue, jmespath_escape, render, render_lenient
 
@@ -53,7 +53,7 @@ def _cite(cite: Cite, results: dict[str, ToolResult | None], values: dict[str, s
         return _cite_line(cite.pattern, result, expression, cite.last)
     value = select(expression, result.data) if expression else result.text.splitlines()[:1]
     label = render_lenient(cite.label, values) if cite.label else (cite.select or result.tool)
-    shown = "none" if value in (None, [], {}, "") else compact(value)
+    shown = "none" if value in (None, [], {}, "") else capture_text(value)
     return Evidence(tool=result.tool, call_id=result.call_id, excerpt=f"{label}: {shown}"[:EXCERPT_CHARS])
 
 

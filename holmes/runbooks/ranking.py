@@ -26,7 +26,8 @@ def rank(candidates: list[Candidate]) -> list[Candidate]:
 
 def build_diagnosis(ranked: list[Candidate], facts: Facts, matches: list[RunbookMatch], results: list[ToolResult],
                     gaps: list[str], taxonomy: Taxonomy) -> Diagnosis:
-    used = [m.runbook.id for m in matches]
+    # the runbooks that found something first (best first), then the rest of those that ran
+    used = list(dict.fromkeys([c.finding.runbook for c in ranked] + [m.runbook.id for m in matches]))
     if ranked and ranked[0].finding.confidence >= MIN_CONFIDENCE:
         return _confident(ranked, used, gaps)
     return _unknown(ranked, facts, matches, results, gaps, taxonomy)
@@ -76,7 +77,8 @@ def _unknown(ranked: list[Candidate], facts: Facts, matches: list[RunbookMatch],
     return Diagnosis(root_cause=UNKNOWN, title=cause.title if cause else "", summary=summary, confidence=0.0,
                      evidence=key_evidence(results), remediation=list(cause.remediation if cause else []),
                      affected_resources=[facts.subject.ref()] if facts.subject else [],
-                     runbooks_used=[m.runbook.id for m in matches], alternatives=weak, hypotheses=hypotheses,
+                     runbooks_used=list(dict.fromkeys([f.runbook for f in weak] + [m.runbook.id for m in matches])),
+                     alternatives=weak, hypotheses=hypotheses,
                      gaps=gaps, source="engine")
 
 
