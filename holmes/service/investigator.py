@@ -34,7 +34,36 @@ class SourcesInvestigator:
     def __call__(self, trigger: Trigger, progress: Progress) -> Diagnosis:
         from holmes.investigation import investigate
 
-        return investigate(trigger, self._settings, self._sources, use_llm=self._use_llm, progress=progress)
+        unreachable = unreachable_sources(self._sources)
+        for gap in unreachable:
+            progress(gap)
+        diagnosis = investigate(trigger, self._settings, self._sources, use_llm=self._use_llm, progress=progress)
+        if unreachable:
+            diagnosis.gaps = list(dict.fromkeys([*unreachable, *diagnosis.gaps]))
+        return diagnosis
+
+
+def unreachable_sources(sources: Any) -> list[str]:
+    """Name the data sources that do not answer, so 'not found' in a diagnosis is not mistaken for absence."""
+    gaps = []
+    kube = getattr(sources, "kube", None)
+    if kube is not None:
+        try:
+            kube.server_version()
+        except Exception as exc:
+            gaps.append(f"kubernetes: the API server is unreachable ({_one_line(exc)}); cluster reads failed")
+    prometheus = getattr(sources, "prometheus", None)
+    if prometheus is not None:
+        try:
+            prometheus.check()
+        except Exception as exc:
+            gaps.append(f"prometheus: unreachable ({_one_line(exc)}); metric checks failed")
+    return gaps
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @contextmanager

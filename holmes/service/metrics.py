@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -11,6 +12,8 @@ from prometheus_client.registry import Collector
 from holmes.domain import Diagnosis
 
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+# how the runbook engine names a failed tool call among a diagnosis' gaps: "TOOL(PARAMS) failed [CALL_ID]: ERROR"
+FAILED_TOOL_GAP = re.compile(r"^(?P<tool>[a-z][a-z0-9_]*)\(.*\) failed \[[^\]]+\]: ")
 
 
 class _StatusCounts(Collector):
@@ -46,8 +49,10 @@ class ServiceMetrics:
                                                "Completed investigations answered without the model.", registry=r)
         self.duration = Histogram("holmes_investigation_duration_seconds", "Wall time of one investigation attempt.",
                                   ["status"], buckets=DURATION_BUCKETS, registry=r)
-        self.tool_errors = Counter("holmes_tool_errors", "Tool calls or data sources that failed in investigations.",
+        self.tool_errors = Counter("holmes_tool_errors", "Tool calls that failed in investigations.", ["tool"],
                                    registry=r)
+        self.gaps = Counter("holmes_investigation_gaps", "Data completed investigations could not get (named gaps).",
+                            registry=r)
         self.model_tokens = Counter("holmes_model_tokens", "Model tokens used by investigations.", ["direction"],
                                     registry=r)
         self.model_cost = Counter("holmes_model_cost", "Model cost of investigations (configured price units).",
@@ -65,7 +70,11 @@ class ServiceMetrics:
             return
         if diagnosis.degraded:
             self.investigations_degraded.inc()
-        self.tool_errors.inc(len(diagnosis.gaps))
+        self.gaps.inc(len(diagnosis.gaps))
+        for gap in diagnosis.gaps:
+            failed = FAILED_TOOL_GAP.match(gap)
+            if failed:
+                self.tool_errors.labels(failed.group("tool")).inc()
         self.model_tokens.labels("input").inc(diagnosis.usage.input_tokens)
         self.model_tokens.labels("output").inc(diagnosis.usage.output_tokens)
         self.model_cost.inc(diagnosis.usage.cost)
