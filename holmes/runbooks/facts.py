@@ -53,7 +53,12 @@ class Facts:
     values: dict[str, str] = field(default_factory=dict)
     results: list[ToolResult] = field(default_factory=list)
     pod: str | None = None  # the pod diagnosed: the subject, or a workload's most troubled pod
+    ready: bool | None = None  # every container of that pod ready
     rounds: int = 0
+
+    def healthy(self) -> bool:
+        """A pod that runs with every container ready and no container waiting: nothing is failing now."""
+        return self.phase == "Running" and bool(self.ready) and not self.waiting_reasons - {"PodInitializing"}
 
     def describe(self) -> str:
         """One line for humans: 'pod llm/x: phase Pending, reasons Unschedulable'."""
@@ -211,6 +216,8 @@ def _pod_facts(facts: Facts, pod: dict[str, Any]) -> None:
     if spec.get("nodeName"):
         facts.values["node"] = spec["nodeName"]
     statuses = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+    main = status.get("containerStatuses") or []
+    facts.ready = bool(main) and all(c.get("ready") for c in main)
     for container in statuses:
         for state_key in ("state", "lastState"):
             state = container.get(state_key) or {}

@@ -67,6 +67,8 @@ def _unknown(ranked: list[Candidate], facts: Facts, matches: list[RunbookMatch],
     else:
         summary = (f"Runbooks {', '.join(m.runbook.id for m in matches)} ran but none of their checks matched "
                    f"({facts.describe()}); the root cause is not determined.")
+    if facts.healthy():
+        summary += " The pod is Running with every container ready: nothing is failing right now."
     weak = [c.finding for c in ranked]
     hypotheses = [f"possible {f.root_cause} ({f.confidence:.2f}), unconfirmed: {_first(f)}" for f in weak]
     if weak:

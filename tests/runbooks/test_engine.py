@@ -146,12 +146,14 @@ def test_a_low_confidence_finding_is_only_a_hypothesis(tools: CannedTools, tmp_p
 
 
 def test_a_healthy_pod_selects_no_runbook_and_says_so(tools: CannedTools, tmp_path: Path) -> None:
-    healthy = pod(phase="Running", conditions=[{"type": "Ready", "status": "True"}])
+    healthy = pod(phase="Running", conditions=[{"type": "Ready", "status": "True"}],
+                  containerStatuses=[{"name": "server", "ready": True, "state": {"running": {}}}])
     tools.add("kubernetes_get", lambda p: healthy)
     tools.add("kubernetes_events", lambda p: {"events": []})
     report = diagnose(TRIGGER, tools.registry, ToolContext(), library_of(tmp_path, TAINT_RUNBOOK))
     assert report.matched == [] and report.diagnosis.root_cause == "unknown"
     assert report.diagnosis.summary.startswith("No runbook applies to this trigger (pod llm/vllm-0: phase Running")
+    assert "nothing is failing right now" in report.diagnosis.summary
 
 
 def test_a_failed_tool_is_a_gap_and_its_negated_check_does_not_fire(tools: CannedTools, tmp_path: Path) -> None:
