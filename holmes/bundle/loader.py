@@ -84,13 +84,21 @@ def _ref(key: tuple[str, str, str, str]) -> str:
 
 
 def _objects_in(document: Any, where: str) -> list[tuple[int | None, Any]]:
-    """A document's objects with their index in a `kind: List` (kubectl get -o yaml), which is flattened."""
-    if isinstance(document, dict) and document.get("kind") == "List" and "items" in document:
-        items = document.get("items") or []
-        if not isinstance(items, list):
-            raise UserError(f"{where}: field items: expected a list of objects")
-        return list(enumerate(items))
-    return [(None, document)]
+    """A document's objects, with their index when it is a list that gets flattened.
+
+    `kind: List` is what kubectl prints; `kind: PodList` is what the API itself answers, whose items carry no
+    apiVersion and kind: they get the list's.
+    """
+    kind = document.get("kind") if isinstance(document, dict) else None
+    if not (isinstance(kind, str) and kind.endswith("List") and "items" in document):
+        return [(None, document)]
+    items = document.get("items") or []
+    if not isinstance(items, list):
+        raise UserError(f"{where}: field items: expected a list of objects")
+    if kind != "List" and isinstance(document.get("apiVersion"), str):
+        defaults = {"apiVersion": document["apiVersion"], "kind": kind.removesuffix("List")}
+        items = [{**defaults, **item} if isinstance(item, dict) else item for item in items]
+    return list(enumerate(items))
 
 
 def _checked(obj: Any, where: str) -> dict[str, Any]:

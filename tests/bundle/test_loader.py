@@ -96,6 +96,14 @@ def test_kind_list_is_flattened_and_multi_documents_are_read(tmp_path: Path) -> 
     assert sorted(o["metadata"]["name"] for o in bundle.objects) == ["a", "b", "c", "d"]
 
 
+def test_api_list_answer_is_flattened_with_its_kind_and_version(tmp_path: Path) -> None:
+    api_answer = ('{"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "9"}, "items": ['
+                  '{"metadata": {"name": "a", "namespace": "llm"}, "spec": {}}]}')
+    bundle = load_bundle(make_bundle(tmp_path, {"pods.json": api_answer}))
+    assert bundle.objects[0] == {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "llm"},
+                                 "spec": {}}
+
+
 def test_timestamps_stay_strings_as_the_api_serves_them(tmp_path: Path) -> None:
     pod = POD.format(name="p").replace('"2025-03-14T10:00:00Z"', "2025-03-14T10:00:00Z")
     bundle = load_bundle(make_bundle(tmp_path, {"p.yaml": pod}))
