@@ -60,6 +60,7 @@ class QueryResult:
         return self.total > len(self.series)
 
 
+COUNT_INSTANTS = 12  # instants of a range at which its series are counted before fetching it
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _ERROR_RE = re.compile(r"^HTTP Status Code (\d+) \((b['\"].*['\"])\)$", re.S)
 
@@ -204,11 +205,12 @@ class PrometheusReader:
                     limit: int = 1000, keep: int = 50) -> QueryResult:
         """A range query. Above `limit` series, only the top `keep` by their value at `end` come back."""
         start_s, end_s = _ts(start), _ts(end)
-        window = f"[{max(int(end_s - start_s), int(step))}s:{max(1, int(step))}s]"
-        latest = f"last_over_time(({query}){window})"
-        count = self._count(latest, end_s)
+        span = max(int(end_s - start_s), int(step), 1)
+        # counting and ranking look at a dozen instants of the range, not every step: a bound, cheap to evaluate
+        coarse = f"[{span}s:{max(int(step), math.ceil(span / COUNT_INSTANTS))}s]"
+        count = self._count(f"last_over_time(({query}){coarse})", end_s)
         if count is not None and count > limit:
-            ranked = f"({query}) and topk({keep}, last_over_time(({query}){window} @ end()))"
+            ranked = f"({query}) and topk({keep}, last_over_time(({query}){coarse} @ end()))"
             rows = self._range(ranked, start_s, end_s, step)
             return QueryResult("matrix", _parse_series(rows), count, ranked_by_server=True)
         series = _parse_series(self._range(query, start_s, end_s, step))

@@ -6,6 +6,7 @@ note that says how many series there were and how to narrow the query.
 
 from __future__ import annotations
 
+import heapq
 import math
 from typing import Any
 
@@ -61,9 +62,17 @@ def _sort_key(summary: dict[str, Any]) -> tuple[int, float]:
     return (1, 0.0) if last is None else (0, -float(last))
 
 
+def _last_value(series: Series) -> float:
+    for _, value in reversed(series.points):
+        if not math.isnan(value):
+            return value
+    return -math.inf
+
+
 def summarise_all(result: QueryResult, keep: int = 100) -> list[dict[str, Any]]:
-    """Summaries sorted by last value, highest first, at most `keep`."""
-    return sorted((summarise(s) for s in result.series), key=_sort_key)[:keep]
+    """Summaries of the `keep` series with the highest last value, highest first (only those are summarised)."""
+    top = heapq.nlargest(keep, result.series, key=_last_value)
+    return sorted((summarise(s) for s in top), key=_sort_key)
 
 
 def number(value: Any) -> str:

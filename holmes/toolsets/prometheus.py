@@ -19,8 +19,11 @@ from holmes.toolsets.prometheus_access import prometheus, range_step, reads_prom
 from holmes.toolsets.render import fit_text, table
 from holmes.toolsets.timespec import iso, parse_duration, parse_time
 
-INSTANT_LIMIT = 20000  # series summarised here; above this Prometheus picks the top ones
-RANGE_LIMIT = 1000
+# Up to these many series are fetched and summarised here; above, Prometheus ranks them and sends the top KEEP
+# (cheaper than shipping every series as JSON: a shown table has ten rows, runbook data a hundred).
+INSTANT_LIMIT = 2000
+RANGE_LIMIT = 500
+KEEP = 100
 
 
 def _empty(query: str, when: str) -> ToolOutput:
@@ -39,7 +42,7 @@ class QueryParams(BaseModel):
 @reads_prometheus
 def prometheus_query(ctx: ToolContext, params: QueryParams) -> ToolOutput:
     at = parse_time(params.time, ctx.now)
-    result = prometheus(ctx).query(params.query, at, limit=INSTANT_LIMIT, keep=max(50, params.limit))
+    result = prometheus(ctx).query(params.query, at, limit=INSTANT_LIMIT, keep=KEEP)
     if not result.series:
         return _empty(params.query, f"at {iso(at)}")
     summaries = summarise_all(result)
@@ -68,8 +71,7 @@ def prometheus_query_range(ctx: ToolContext, params: RangeParams) -> ToolOutput:
         raise ToolError(f"start {iso(start)} is not before end {iso(end)}")
     seconds = (end - start).total_seconds()
     step = range_step(seconds, parse_duration(params.step) if params.step else None)
-    result = prometheus(ctx).query_range(params.query, start, end, step, limit=RANGE_LIMIT,
-                                         keep=max(50, params.limit))
+    result = prometheus(ctx).query_range(params.query, start, end, step, limit=RANGE_LIMIT, keep=KEEP)
     when = f"from {iso(start)} to {iso(end)}"
     if not result.series:
         return _empty(params.query, when)
