@@ -8,31 +8,38 @@ from typing import Any, Literal
 
 import yaml
 from platformdirs import user_config_dir
-from pydantic import BaseModel, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from holmes.errors import UserError
 
 DEFAULT_CONFIG = Path(user_config_dir("holmes")) / "config.yaml"
+ENV_PREFIX = "HOLMES_"
 
 
-class KubernetesSettings(BaseModel):
+class Section(BaseModel):
+    """A config section: a misspelt key is an error, not a silently ignored setting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class KubernetesSettings(Section):
     kubeconfig: str | None = None
     context: str | None = None
-    request_timeout_s: float = 15.0
+    request_timeout_s: float = Field(default=15.0, gt=0)
 
 
-class PrometheusSettings(BaseModel):
+class PrometheusSettings(Section):
     url: str | None = None
     bearer_token: SecretStr | None = None
     username: str | None = None
     password: SecretStr | None = None
     verify_tls: bool = True
     ca_file: str | None = None
-    timeout_s: float = 10.0
+    timeout_s: float = Field(default=10.0, gt=0)
 
 
-class LLMSettings(BaseModel):
+class LLMSettings(Section):
     provider: Literal["none", "openai", "azure", "local"] = "none"
     model: str = ""
     base_url: str | None = None
@@ -41,50 +48,50 @@ class LLMSettings(BaseModel):
     azure_deployment: str | None = None
     gguf_path: str | None = None  # local
     chat_format: str | None = None  # local (llama.cpp chat format)
-    temperature: float = 0.0
-    context_window: int = 8192
-    max_output_tokens: int = 1024
-    timeout_s: float = 60.0
-    max_retries: int = 3
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    context_window: int = Field(default=8192, gt=0)
+    max_output_tokens: int = Field(default=1024, gt=0)
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=3, ge=0)
     # price per million tokens, (input, output); the default is free (self-hosted)
-    price_per_mtok_input: float = 0.0
-    price_per_mtok_output: float = 0.0
+    price_per_mtok_input: float = Field(default=0.0, ge=0)
+    price_per_mtok_output: float = Field(default=0.0, ge=0)
 
 
-class AgentSettings(BaseModel):
-    max_steps: int = 8
-    max_total_tokens: int = 60000
-    max_wall_s: float = 180.0
-    max_cost: float = 1.0
-    tool_result_share: float = 0.25  # share of the context window one tool result may take
+class AgentSettings(Section):
+    max_steps: int = Field(default=8, ge=1)
+    max_total_tokens: int = Field(default=60000, gt=0)
+    max_wall_s: float = Field(default=180.0, gt=0)
+    max_cost: float = Field(default=1.0, ge=0)
+    tool_result_share: float = Field(default=0.25, gt=0, le=1)  # share of the context window one tool result may take
 
 
-class ServiceSettings(BaseModel):
+class ServiceSettings(Section):
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(default=8080, ge=0, le=65535)
     data_dir: str = ".holmes-data"
     database_url: str | None = None  # default: sqlite in data_dir
     bearer_token: SecretStr | None = None
     basic_username: str | None = None
     basic_password: SecretStr | None = None
-    max_body_bytes: int = 1_048_576
-    workers: int = 2
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    workers: int = Field(default=2, ge=1)
     outgoing_webhook_url: str | None = None
 
 
-class SlackRoute(BaseModel):
+class SlackRoute(Section):
     channel: str
     match: dict[str, str] = Field(default_factory=dict)  # alert label -> value
 
 
-class SlackSettings(BaseModel):
+class SlackSettings(Section):
     bot_token: SecretStr | None = None
     app_token: SecretStr | None = None  # socket mode
     signing_secret: SecretStr | None = None  # HTTP mode
     base_url: str | None = None  # Web API base URL (tests point it at a local stub)
     allowed_channels: list[str] = Field(default_factory=list)
     allowed_users: list[str] = Field(default_factory=list)
-    rate_limit_per_minute: int = 6
+    rate_limit_per_minute: int = Field(default=6, ge=0)
     alert_routes: list[SlackRoute] = Field(default_factory=list)
     default_channel: str | None = None
 
@@ -92,7 +99,7 @@ class SlackSettings(BaseModel):
 class Settings(BaseSettings):
     """Everything configurable. File keys mirror these fields; env uses HOLMES_ and `__` for nesting."""
 
-    model_config = SettingsConfigDict(env_prefix="HOLMES_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid")
 
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
@@ -103,8 +110,8 @@ class Settings(BaseSettings):
     runbook_dirs: list[str] = Field(default_factory=list)
     toolset_dirs: list[str] = Field(default_factory=list)
     toolsets: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per-toolset overrides, e.g. {enabled: false}
-    tool_timeout_s: float = 20.0
-    tool_token_budget: int = 4000
+    tool_timeout_s: float = Field(default=20.0, gt=0)
+    tool_token_budget: int = Field(default=4000, gt=0)
     # model architecture facts added to or correcting holmes/data/models.yaml (gpu_memory_fit), by model key
     gpu_models: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
@@ -139,11 +146,33 @@ def load_settings(path: str | Path | None = None) -> Settings:
         raise UserError(f"{file}: config file not found")
     try:
         return Settings(**values)
+    except SettingsError as exc:  # a HOLMES_* variable holding a list or mapping that is not JSON
+        raise UserError(f"{_env_source(str(exc))}: not valid JSON; lists and mappings in the environment are JSON, "
+                        "e.g. HOLMES_RUNBOOK_DIRS='[\"/etc/holmes/runbooks\"]'") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise UserError(f"{file}: key '{key}': {first['msg']}{more}") from None
+        raise UserError(f"{_origin(first['loc'], file)}: key '{key}': {first['msg']}{more}") from None
+
+
+def _origin(loc: tuple[int | str, ...], file: Path) -> str:
+    """The HOLMES_* variable that set the bad key (environment wins over the file), else the file."""
+    names = {name.upper() for name in os.environ if name.upper().startswith(ENV_PREFIX)}
+    parts = [str(part).upper() for part in loc]
+    for depth in range(len(parts), 0, -1):
+        name = ENV_PREFIX + "__".join(parts[:depth])
+        if name in names:
+            return f"environment {name}"
+    return str(file)
+
+
+def _env_source(message: str) -> str:
+    """The variable named by pydantic-settings' parse error ('error parsing value for field "llm" ...')."""
+    import re
+
+    match = re.search(r'field "([^"]+)"', message)
+    return f"environment {ENV_PREFIX}{match.group(1).upper()}" if match else "environment"
 
 
 def masked(settings: Settings) -> dict[str, Any]:
