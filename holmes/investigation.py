@@ -126,8 +126,12 @@ def check_subject(sources: Sources, trigger: Trigger) -> None:
     from holmes.errors import UserError
 
     subject = trigger.subject
-    if subject is None or sources.kube is None:
+    if subject is None:
         return
+    if sources.kube is None:
+        why = next((gap.removeprefix("kubernetes: ") for gap in sources.gaps if gap.startswith("kubernetes:")),
+                   "no Kubernetes API")
+        raise UserError(f"cannot look up {subject.ref()}: {why} (set kubernetes.kubeconfig or pass --bundle DIR)")
     try:
         found = sources.kube.get(subject.kind, subject.name, subject.namespace)
     except KubeError as exc:

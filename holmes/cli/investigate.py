@@ -33,7 +33,7 @@ def investigate_cmd(
     """Investigate a subject (`holmes investigate pod llm/vllm-0`) or a bundle's own trigger (`--bundle DIR`)."""
     if kind and not target:
         raise UserError("name the subject as KIND NAMESPACE/NAME, e.g. 'holmes investigate pod llm/vllm-0'")
-    subject = Subject.parse(f"{kind} {target}") if kind and target else None
+    subject = _subject(kind, target) if kind and target else None
     _run(subject=subject, question=None, bundle=bundle, output=output, no_llm=no_llm, config=config,
          runbooks=runbooks)
 
@@ -47,8 +47,18 @@ def ask_cmd(
     runbooks: list[Path] = typer.Option([], "--runbooks", help="Extra runbook directory (repeatable)."),
 ) -> None:
     """Ask a question; the agent answers when a model is configured, the runbook engine otherwise."""
+    if not question.strip():
+        raise UserError("the question is empty; ask in plain words, e.g. 'why is pod llm/vllm-0 pending?'")
     _run(subject=subject_in_question(question), question=question, bundle=bundle, output=output, no_llm=no_llm,
          config=config, runbooks=runbooks)
+
+
+def _subject(kind: str, target: str) -> Subject:
+    """The subject named on the command line, or one line saying how to name it."""
+    try:
+        return Subject.parse(f"{kind} {target}")
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _run(*, subject: Subject | None, question: str | None, bundle: Path | None, output: str, no_llm: bool,

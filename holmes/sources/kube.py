@@ -104,7 +104,8 @@ class KubeReader:
                 k8s_config.load_incluster_config()
                 api = k8s.ApiClient()
             except Exception:
-                raise KubeError(f"no usable kubeconfig or in-cluster config: {exc}") from exc
+                where = f" ({path})" if path else ""
+                raise KubeError(f"no usable kubeconfig{where} or in-cluster config: {exc}") from exc
         return cls(api, request_timeout)
 
     # --- raw GET -----------------------------------------------------------------------------
