@@ -8,11 +8,15 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from holmes.config import Settings, load_settings
 from holmes.errors import UserError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 SHUTDOWN_GRACE_S = 10
 
@@ -39,6 +43,7 @@ def serve_cmd(
     _check_port_free(settings.service.host, settings.service.port)
     _configure_logging()
     _warn_if_exposed(settings)
+    _check_slack(settings)
     _serve(settings, bundle, use_llm=not no_llm, access_log=access_log)
 
 
@@ -70,6 +75,7 @@ def _serve(settings: Settings, bundle: Path | None, use_llm: bool, access_log: b
     service = settings.service
     with ProcessInvestigator(settings, bundle, processes=service.workers, use_llm=use_llm) as investigator:
         app = create_app(settings, investigator)
+        _mount_slack(app, settings)
         server = uvicorn.Server(uvicorn.Config(app, host=service.host, port=service.port, access_log=access_log,
                                                log_level="info", timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
                                                proxy_headers=False, lifespan="on"))
@@ -86,6 +92,28 @@ def _serve(settings: Settings, bundle: Path | None, use_llm: bool, access_log: b
             signal.signal(signal.SIGTERM, previous)
     if not server.started:
         raise UserError(f"could not start the server on {service.host}:{service.port} (see the log above)")
+
+
+def _check_slack(settings: Settings) -> None:
+    """Wrong Slack settings fail before the investigation processes start."""
+    from holmes.slack.connect import check_settings, wanted
+
+    if wanted(settings.slack):
+        check_settings(settings.slack, socket_mode=False)
+
+
+def _mount_slack(app: FastAPI, settings: Settings) -> None:
+    """Slack when configured: its events endpoint (slack.signing_secret) and/or socket mode (slack.app_token)."""
+    from holmes.slack.http import EVENTS_PATH, mount_slack
+
+    if mount_slack(app, settings) is None:
+        return
+    modes = []
+    if settings.slack.signing_secret:
+        modes.append(f"events at {EVENTS_PATH}")
+    if settings.slack.app_token:
+        modes.append("socket mode")
+    print(f"holmes: Slack app on ({', '.join(modes)})", file=sys.stderr, flush=True)
 
 
 def _terminated(_signum: int, _frame: object) -> None:

@@ -28,9 +28,8 @@ def slack_cmd(
     no_llm: bool = typer.Option(False, "--no-llm", help="Use the runbook engine alone, even with a model configured."),
 ) -> None:
     """Answer questions and post alert investigations in Slack until SIGTERM or Ctrl-C (needs slack.app_token)."""
-    from holmes.service.investigator import open_investigator
-    from holmes.slack.connect import check_settings
-    from holmes.slack.socket_mode import run_socket_mode
+    from holmes.service.isolated import ProcessInvestigator
+    from holmes.slack.socket_mode import link_socket_mode, run_socket_mode
 
     settings = load_settings(config)
     if data_dir is not None:
@@ -41,15 +40,16 @@ def slack_cmd(
         settings.service.workers = workers
     if bundle is not None and not bundle.is_dir():
         raise UserError(f"{bundle}: bundle directory not found")
-    check_settings(settings.slack, socket_mode=True)
+    link = link_socket_mode(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stopping = threading.Event()
     _stop_on_signals(stopping)
     source = f"recorded incident {bundle}" if bundle else "configured cluster"
-    with open_investigator(settings, bundle, use_llm=not no_llm) as investigator:
-        run_socket_mode(settings, investigator, stopping, connected=lambda identity: print(
-            f"holmes: connected to Slack in socket mode as {identity.user_id} ({identity.team}); investigating the "
-            f"{source}", file=sys.stderr, flush=True))
+    processes = settings.service.workers
+    with ProcessInvestigator(settings, bundle, processes=processes, use_llm=not no_llm) as investigator:
+        run_socket_mode(settings, link, investigator, stopping, connected=lambda: print(
+            f"holmes: connected to Slack in socket mode as {link.identity.user_id} ({link.identity.team}); "
+            f"investigating the {source}", file=sys.stderr, flush=True))
 
 
 def _stop_on_signals(stopping: threading.Event) -> None:

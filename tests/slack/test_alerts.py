@@ -51,6 +51,10 @@ def replies(stub: SlackWebApiStub, channel: str, root: str) -> list[Message]:
     return [m for m in stub.thread(channel, root) if m.ts != root]
 
 
+def diagnoses(stub: SlackWebApiStub, root: str) -> list[Message]:
+    return [m for m in replies(stub, ALERTS, root) if m.blocks and m.blocks[0]["type"] == "header"]
+
+
 def test_recorded_alert_reaches_its_routed_channel_as_a_thread_and_resolve_updates_it(
         serve: Serve, stub: SlackWebApiStub, settings_for: Any) -> None:
     bundle, spec = alert_bundle()
@@ -65,8 +69,7 @@ def test_recorded_alert_reaches_its_routed_channel_as_a_thread_and_resolve_updat
         client, _bot = serve(investigator, settings)
         assert client.post("/api/v1/alertmanager", json=webhook(firing)).json()["queued"] == 1
         root = stub.wait_for(lambda: roots(stub, ALERTS), timeout=120, what="the alert's root message")[0]
-        stub.wait_for(lambda: any(m.blocks and m.blocks[0]["type"] == "header" for m in replies(stub, ALERTS, root.ts)),
-                      timeout=60, what="the diagnosis in the alert's thread")
+        stub.wait_for(lambda: diagnoses(stub, root.ts), timeout=60, what="the diagnosis in the alert's thread")
 
         assert roots(stub, OTHER) == []
         assert alert.name in root.text and "firing" in root.text
@@ -114,6 +117,5 @@ def test_the_same_alert_firing_again_answers_in_its_group_thread(serve: Serve, s
     client.post("/api/v1/alertmanager", json=webhook(simple_alert(starts_at="2025-06-11T15:00:00Z")))
     stub.wait_for(lambda: any("fired again" in m.text for m in replies(stub, ALERTS, root.ts)), what="the re-fire")
     stub.wait_for(lambda: "firing" in stub.messages[(ALERTS, root.ts)].text, what="the root firing again")
-    stub.wait_for(lambda: len([m for m in replies(stub, ALERTS, root.ts) if m.blocks and m.blocks[0]["type"] == "header"])
-                  == 2, what="the second diagnosis in the same thread")
+    stub.wait_for(lambda: len(diagnoses(stub, root.ts)) == 2, what="the second diagnosis in the same thread")
     assert len(roots(stub, ALERTS)) == 1

@@ -13,7 +13,7 @@ import pytest
 from holmes.config import Settings
 from holmes.service.runtime import Tuning
 from holmes.slack.bot import SlackTuning
-from holmes.slack.socket_mode import run_socket_mode
+from holmes.slack.socket_mode import link_socket_mode, run_socket_mode
 
 from .socket_stub import SlackSocketModeStub
 from .stub import SlackWebApiStub
@@ -38,8 +38,8 @@ def test_mention_over_socket_mode_is_acknowledged_and_answered_in_the_thread(
 
     def run() -> None:
         try:
-            run_socket_mode(settings, investigator, stopping, tuning=SlackTuning(progress_interval_s=0, poll_s=0.05),
-                            service_tuning=Tuning(poll_s=0.05))
+            run_socket_mode(settings, link_socket_mode(settings), investigator, stopping,
+                            tuning=SlackTuning(progress_interval_s=0, poll_s=0.05), service_tuning=Tuning(poll_s=0.05))
         except BaseException as exc:
             errors.append(exc)
 
