@@ -198,3 +198,14 @@ def test_metrics_count_alerts_dedup_and_finished_investigations(client: TestClie
     assert 'holmes_investigations_finished_total{status="completed"} 1.0' in text
     assert 'holmes_investigation_duration_seconds_count{status="completed"} 1.0' in text
     assert 'holmes_investigations{status="completed"} 1.0' in text
+
+
+def test_webhook_is_documented_in_openapi_and_accepts_only_post(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"][WEBHOOK]["post"]
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/WebhookPayload"}
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"WebhookPayload", "Alert", "WebhookAck"} <= set(schemas)
+    response = client.get(WEBHOOK)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
