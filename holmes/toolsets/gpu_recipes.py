@@ -7,7 +7,13 @@ the label matchers built from the filters, `{rate}` the rate window.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from holmes.sources.prometheus import PrometheusReader
 
 
 @dataclass(frozen=True)
@@ -186,3 +192,21 @@ KNOWN_METRICS: dict[str, dict[str, str]] = {
     "container_cpu_usage_seconds_total": {"type": "counter", "unit": "s", "help": "CPU time used"},
     "container_memory_working_set_bytes": {"type": "gauge", "unit": "bytes", "help": "memory working set"},
 }
+
+_EXPORTER_METRIC = re.compile(r"\b(DCGM_[A-Z0-9_]+|vllm:[a-z0-9_:]+|container_[a-z0-9_]+)\b")
+_BY_PREFIX = (("DCGM_", DCGM), ("vllm:", VLLM), ("container_", CADVISOR))
+
+
+def not_scraped(reader: PrometheusReader, query: str, end: datetime) -> str:
+    """'not scraped here: ...' for the exporter metrics a query names that have no series at all, else ''."""
+    names = sorted(set(_EXPORTER_METRIC.findall(query)))
+    if not names:
+        return ""
+    exporters = {prefix: e for prefix, e in _BY_PREFIX if any(n.startswith(prefix) for n in names)}
+    present = reader.present([*names, *(e.canary for e in exporters.values())], end)
+    missing = [n for n in names if n not in present]
+    if not missing:
+        return ""
+    exporter = next(e for prefix, e in exporters.items() if missing[0].startswith(prefix))
+    hint = exporter.partial_hint if exporter.canary in present else exporter.hint
+    return f"not scraped here: {', '.join(missing)} has no series in the hour before now: {hint}"

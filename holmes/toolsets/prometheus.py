@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from holmes.toolsets.base import Tool, ToolContext, ToolError, ToolOutput
 from holmes.toolsets.gpu_metrics import GPU_METRICS
-from holmes.toolsets.gpu_recipes import KNOWN_METRICS
+from holmes.toolsets.gpu_recipes import KNOWN_METRICS, not_scraped
 from holmes.toolsets.metric_summary import describe, summarise_all
 from holmes.toolsets.prometheus_access import prometheus, range_step, reads_prometheus
 from holmes.toolsets.render import fit_text, table
@@ -26,10 +26,16 @@ RANGE_LIMIT = 500
 KEEP = 100
 
 
-def _empty(query: str, when: str) -> ToolOutput:
-    text = (f"no series for {query} {when}. Check the metric exists: prometheus_labels(label='__name__') "
-            "or prometheus_series(match='{__name__=~\"DCGM.*\"}').")
-    return ToolOutput(text=text, data={"query": query, "total": 0, "series": []}, status="no_data")
+def _empty(ctx: ToolContext, query: str, when: str) -> ToolOutput:
+    """No series: say once which exporter metrics of the query are not scraped at all, else how to look."""
+    missing = not_scraped(prometheus(ctx), query, ctx.now)
+    if missing:
+        text = f"no series for {query} {when}. " + missing
+    else:
+        text = (f"no series for {query} {when}. Check the metric exists: prometheus_labels(label='__name__') "
+                "or prometheus_series(match='{__name__=~\"DCGM.*\"}').")
+    return ToolOutput(text=text, data={"query": query, "total": 0, "series": [], "not_scraped": bool(missing)},
+                      status="no_data")
 
 
 # --- prometheus_query ------------------------------------------------------------------------------
@@ -44,7 +50,7 @@ def prometheus_query(ctx: ToolContext, params: QueryParams) -> ToolOutput:
     at = parse_time(params.time, ctx.now)
     result = prometheus(ctx).query(params.query, at, limit=INSTANT_LIMIT, keep=KEEP)
     if not result.series:
-        return _empty(params.query, f"at {iso(at)}")
+        return _empty(ctx, params.query, f"at {iso(at)}")
     summaries = summarise_all(result)
     body, cut = describe(result, summaries, params.limit, instant=result.result_type != "matrix")
     header = f"{params.query} at {iso(at)}: {result.total:,} series"
@@ -74,7 +80,7 @@ def prometheus_query_range(ctx: ToolContext, params: RangeParams) -> ToolOutput:
     result = prometheus(ctx).query_range(params.query, start, end, step, limit=RANGE_LIMIT, keep=KEEP)
     when = f"from {iso(start)} to {iso(end)}"
     if not result.series:
-        return _empty(params.query, when)
+        return _empty(ctx, params.query, when)
     summaries = summarise_all(result)
     body, cut = describe(result, summaries, params.limit, instant=False)
     header = f"{params.query} {when} (step {step}s): {result.total:,} series"

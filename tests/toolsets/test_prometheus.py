@@ -74,9 +74,21 @@ def test_promql_syntax_error_is_an_error_result_with_prometheus_message(ctx: Too
 
 
 def test_unknown_metric_is_no_data_with_a_hint(ctx: ToolContext) -> None:
-    result = call(ctx, "prometheus_query", query="DCGM_FI_DEV_NOT_A_METRIC")
+    result = call(ctx, "prometheus_query", query="holmes_not_a_metric")
     assert result.status == "no_data"
     assert "prometheus_labels" in result.text
+
+
+def test_exporter_metric_that_is_not_scraped_says_so_once(ctx: ToolContext) -> None:
+    result = call(ctx, "prometheus_query", query="max by (gpu) (DCGM_FI_PROF_SM_ACTIVE) / 2")
+    assert result.status == "no_data" and result.data["not_scraped"]
+    assert result.text.count("not scraped here: DCGM_FI_PROF_SM_ACTIVE") == 1
+    assert "counters CSV does not enable" in result.text  # dcgm-exporter itself is scraped here
+
+
+def test_filter_matching_nothing_is_not_called_unscraped(ctx: ToolContext) -> None:
+    result = call(ctx, "prometheus_query", query='DCGM_FI_DEV_GPU_UTIL{Hostname="no-such-node"}')
+    assert result.status == "no_data" and not result.data["not_scraped"]
 
 
 def test_range_query_summarises_each_series_with_its_trend(ctx: ToolContext) -> None:
