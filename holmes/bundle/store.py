@@ -167,6 +167,9 @@ class ObjectStore:
             if resource.namespaced:
                 codec = self._codecs.get((group, kind))
                 objects = [_in_default_namespace(o, codec) if not o.namespace else o for o in objects]
+            else:
+                for stored in objects:
+                    stored.namespace = ""  # the API ignores a namespace given to a cluster-scoped object
             objects.sort(key=lambda o: (o.namespace, o.name))
             versions = sorted({o.version for o in objects}, key=version_rank)
             self.collections[(group, kind)] = Collection(resource, objects, versions)

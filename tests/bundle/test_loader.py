@@ -129,6 +129,13 @@ def test_namespaced_object_without_namespace_lands_in_default(tmp_path: Path) ->
     assert bundle.objects[0]["metadata"]["namespace"] == "default"
 
 
+def test_cluster_scoped_object_recorded_with_a_namespace_is_found_without_one(tmp_path: Path) -> None:
+    node = "apiVersion: v1\nkind: Node\nmetadata: {name: gpu-node-1, namespace: llm}\n"
+    bundle = load_bundle(make_bundle(tmp_path, {"n.yaml": node}))
+    (collection,) = bundle.store.collections.values()
+    assert [(o.namespace, o.name) for o in collection.objects] == [("", "gpu-node-1")]
+
+
 def test_missing_directory(tmp_path: Path) -> None:
     assert error_of(tmp_path / "nope") == f"{tmp_path / 'nope'}: bundle directory not found"
 
