@@ -105,7 +105,9 @@ def root_message(view: dict[str, Any]) -> dict[str, Any]:
     if summary:
         lines.append(escape(clip(summary, 500)))
     lines.append(_verdict(view))
-    text = f"{alert.name or 'alert'} {'resolved' if resolved else 'firing'}: {_plain_verdict(view)}"
+    subject = _subject(alert)
+    about = f" ({subject})" if subject else ""
+    text = f"{alert.name or 'alert'} {'resolved' if resolved else 'firing'}{about}: {_plain_verdict(view)}"
     return {"text": clip(text, FALLBACK_CHARS),
             "blocks": [*sections("\n".join(lines)),
                        context(f"alert group `{escape(str(view.get('fingerprint') or ''))}` · investigation "
@@ -125,6 +127,12 @@ def _plain_verdict(view: dict[str, Any]) -> str:
         return "investigation failed"
     diagnosis = Diagnosis.model_validate(view.get("diagnosis") or {})
     return f"{diagnosis.root_cause} ({diagnosis.confidence:.0%})"
+
+
+def _subject(alert: Alert) -> str | None:
+    """`pod ns/name` in the plain text, so a follow-up question in the thread knows what the alert was about."""
+    namespace, pod = alert.labels.get("namespace"), alert.labels.get("pod")
+    return f"pod {namespace}/{pod}" if namespace and pod else None
 
 
 def _alert(view: dict[str, Any]) -> Alert:

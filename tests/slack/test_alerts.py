@@ -12,7 +12,7 @@ from holmes.service.investigator import open_investigator
 
 from .conftest import Serve
 from .stub import Message, SlackWebApiStub
-from .support import ScriptedInvestigator
+from .support import ScriptedInvestigator, event_body, mention, signed
 
 ALERTS = "C0ALERTS"
 OTHER = "C0OTHERS"
@@ -119,3 +119,19 @@ def test_the_same_alert_firing_again_answers_in_its_group_thread(serve: Serve, s
     stub.wait_for(lambda: "firing" in stub.messages[(ALERTS, root.ts)].text, what="the root firing again")
     stub.wait_for(lambda: len(diagnoses(stub, root.ts)) == 2, what="the second diagnosis in the same thread")
     assert len(roots(stub, ALERTS)) == 1
+
+
+def test_a_question_in_an_alert_thread_is_about_the_alerted_pod(serve: Serve, stub: SlackWebApiStub,
+                                                                settings_for: Any) -> None:
+    investigator = ScriptedInvestigator()
+    client, _bot = serve(investigator, settings_for(default_channel=ALERTS))
+    client.post("/api/v1/alertmanager", json=webhook(simple_alert(pod="vllm-7")))
+    root = stub.wait_for(lambda: roots(stub, ALERTS), what="the alert's root")[0]
+    stub.wait_for(lambda: diagnoses(stub, root.ts), what="the alert's diagnosis")
+    ts = stub.seed(ALERTS, "<@UHOLMES> is its node healthy?", thread_ts=root.ts)
+    event = mention("is its node healthy?", ts=ts, channel=ALERTS, thread_ts=root.ts)
+    client.post("/slack/events", **signed(event_body(event)))
+    stub.wait_for(lambda: len(investigator.calls) == 2, what="the follow-up investigation")
+    follow_up = investigator.calls[1]
+    assert follow_up.alert is None and follow_up.subject is not None
+    assert follow_up.subject.ref() == "pod llm/vllm-7"
