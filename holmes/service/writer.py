@@ -66,8 +66,16 @@ class BatchWriter:
     def _run(self) -> None:
         while True:
             batch, stop = self._next_batch()
+            for _, future in batch:
+                # a waiter that gave up (client gone) may no longer cancel: the write happens either way
+                future.set_running_or_notify_cancel()
             if batch:
-                self._commit(batch)
+                try:
+                    self._commit(batch)
+                except Exception:  # the writer must outlive any bug, or every acknowledgement would hang
+                    log.exception("writer batch failed")
+                    for _, future in batch:
+                        _fail(future, RuntimeError("the store writer failed"))
             if stop:
                 self._drop_connection()
                 return
@@ -99,7 +107,7 @@ class BatchWriter:
             self._run_alone(batch)
         else:
             for (_, future), result in zip(batch, results, strict=True):
-                future.set_result(result)
+                _resolve(future, result)
 
     def _run_together(self, batch: list[tuple[Any, Future[Any]]]) -> list[Any]:
         conn = self._connection()
@@ -127,9 +135,9 @@ class BatchWriter:
                     result = op.run_many(conn, [op.item])[0] if isinstance(op, BulkOp) else op(conn)
             except Exception as exc:
                 self._drop_connection()
-                future.set_exception(exc)
+                _fail(future, exc)
             else:
-                future.set_result(result)
+                _resolve(future, result)
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
@@ -143,3 +151,13 @@ class BatchWriter:
             except Exception:
                 log.debug("closing the writer connection failed", exc_info=True)
             self._conn = None
+
+
+def _resolve(future: Future[Any], result: Any) -> None:
+    if not future.done():  # a future cancelled before its batch started has no one waiting
+        future.set_result(result)
+
+
+def _fail(future: Future[Any], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)

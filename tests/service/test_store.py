@@ -26,7 +26,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def _accept(store: Store, *alerts: dict) -> list:
-    return store.accept_alerts(incoming_alerts(WebhookPayload.model_validate(payload(*alerts)))).result()
+    return store.accept_alerts(incoming_alerts(WebhookPayload.model_validate(payload(*alerts)))).result(timeout=10)
 
 
 def test_accepted_alert_is_committed_when_the_future_resolves(store: Store, tmp_path: Path) -> None:
@@ -139,3 +139,13 @@ def test_data_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(UserError, match="cannot use as data dir"):
         Store.open(None, tmp_path / "file")
+
+
+def test_a_write_whose_waiter_gave_up_still_happens_and_the_writer_lives_on(store: Store) -> None:
+    gate = store.writer.submit(lambda conn: time.sleep(0.2))  # hold the writer busy
+    abandoned = store.accept_alerts(incoming_alerts(WebhookPayload.model_validate(payload(alert("gone")))))
+    assert abandoned.cancel()  # the client disconnected while the write was still queued
+    gate.result()
+    later = _accept(store, alert("later"))
+    assert later[0].action == "queued"
+    assert {r.fingerprint for r in store.find(ListFilter())} == {"gone", "later"}
