@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bpe_openai  # noqa: E402, F401  (loaded, count_tokens is exact o200k_base rather than an estimate)
+
 from holmes.bundle.loader import load_bundle  # noqa: E402
 from holmes.replay.metrics import serve_metrics  # noqa: E402
 from holmes.replay.openmetrics import render_family, render_openmetrics  # noqa: E402
