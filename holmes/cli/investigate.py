@@ -28,7 +28,7 @@ def investigate_cmd(
     output: str = typer.Option("text", "-o", "--output", help="text, markdown or json"),
     no_llm: bool = typer.Option(False, "--no-llm", help="Use the runbook engine alone, even with a model configured."),
     config: Path | None = typer.Option(None, "--config", help="Config file (default: user config dir)."),
-    runbooks: list[Path] = typer.Option([], "--runbooks", help="Extra runbook directory (repeatable)."),
+    runbooks: list[Path] = typer.Option([], "--runbooks", help="Extra runbook directory or file (repeatable)."),
 ) -> None:
     """Investigate a subject (`holmes investigate pod llm/vllm-0`) or a bundle's own trigger (`--bundle DIR`)."""
     if kind and not target:
@@ -44,7 +44,7 @@ def ask_cmd(
     output: str = typer.Option("text", "-o", "--output", help="text, markdown or json"),
     no_llm: bool = typer.Option(False, "--no-llm", help="Use the runbook engine alone, even with a model configured."),
     config: Path | None = typer.Option(None, "--config", help="Config file (default: user config dir)."),
-    runbooks: list[Path] = typer.Option([], "--runbooks", help="Extra runbook directory (repeatable)."),
+    runbooks: list[Path] = typer.Option([], "--runbooks", help="Extra runbook directory or file (repeatable)."),
 ) -> None:
     """Ask a question; the agent answers when a model is configured, the runbook engine otherwise."""
     if not question.strip():
@@ -87,8 +87,8 @@ def _run(*, subject: Subject | None, question: str | None, bundle: Path | None, 
 def _settings(config: Path | None, runbooks: list[Path]) -> Settings:
     settings = load_settings(config)
     for directory in runbooks:
-        if not directory.is_dir():
-            raise UserError(f"{directory}: runbook directory not found")
+        if not directory.exists():
+            raise UserError(f"{directory}: runbook file or directory not found")
     settings.runbook_dirs = [*settings.runbook_dirs, *(str(d) for d in runbooks)]
     return settings
 

@@ -122,6 +122,7 @@ def _line_index(node: yaml.Node | None, path: tuple[str, ...] = ()) -> dict[tupl
 def load_dir(directory: Path, model: type[M]) -> list[M]:
     """Every `*.yaml`/`*.yml` file of a directory, sorted by name."""
     if not directory.is_dir():
-        raise UserError(f"{directory}: toolset directory not found")
+        what = "is a file; toolset_dirs lists directories" if directory.exists() else "toolset directory not found"
+        raise UserError(f"{directory}: {what}")
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     return [read_yaml_model(file, model) for file in files]

@@ -81,3 +81,16 @@ def test_env_variable_with_a_bad_value_is_named(monkeypatch: pytest.MonkeyPatch,
     code, err = run(["config", "show"], capsys)
     assert code == 2
     assert err.startswith("holmes: error: environment HOLMES_LLM__PROVIDER: key 'llm.provider'")
+
+
+def test_runbooks_option_accepts_a_single_file_and_names_a_missing_one(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(["investigate", "--bundle", str(BUNDLE), "--no-llm", "--runbooks", str(tmp_path / "nope.yaml")],
+                    capsys)
+    assert code == 2
+    assert err.strip() == f"holmes: error: {tmp_path / 'nope.yaml'}: runbook file or directory not found"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\nsteps: [\n")
+    code, err = run(["investigate", "--bundle", str(BUNDLE), "--no-llm", "--runbooks", str(broken)], capsys)
+    assert code == 2
+    assert f"{broken}:3:" in err and "invalid YAML" in err
