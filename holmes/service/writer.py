@@ -29,7 +29,7 @@ class BulkOp:
 class BatchWriter:
     """Runs write operations in submission order; a future resolves only after its batch is committed."""
 
-    def __init__(self, engine: Engine, max_batch: int = 256, linger_s: float = 0.002) -> None:
+    def __init__(self, engine: Engine, max_batch: int = 256, linger_s: float = 0.005) -> None:
         self._engine = engine
         self._max_batch = max_batch
         self._linger_s = linger_s  # under load, wait this long for company: fewer commits, more acks per commit
@@ -84,12 +84,12 @@ class BatchWriter:
         first = self._pending.get()
         if first is _STOP:
             return [], True
+        if self._busy:
+            time.sleep(self._linger_s)  # one wake-up per batch, not one per arriving write
         batch = [first]
-        deadline = time.monotonic() + (self._linger_s if self._busy else 0.0)
         while len(batch) < self._max_batch:
-            remaining = deadline - time.monotonic()
             try:
-                item = self._pending.get(timeout=remaining) if remaining > 0 else self._pending.get_nowait()
+                item = self._pending.get_nowait()
             except queue.Empty:
                 break
             if item is _STOP:
