@@ -35,8 +35,10 @@ class GpuMetricsParams(BaseModel):
     limit: int = Field(default=8, ge=1, le=30, description="Series to show per query, highest last value first.")
 
 
-def _selector(recipe: Recipe, params: GpuMetricsParams, uuids: list[str]) -> tuple[str, list[str]]:
+def _selector(recipe: Recipe, params: GpuMetricsParams, gpus: list[dict[str, str]]) -> tuple[str, list[str]]:
     """Label matchers for the recipe's exporter, and the filters it cannot apply."""
+    uuids = sorted({g["UUID"] for g in gpus})
+    instances = sorted({g["GPU_I_ID"] for g in gpus if g.get("GPU_I_ID")})
     wanted = {"namespace": params.namespace, "pod": params.pod, "node": params.node, "gpu": params.gpu}
     pairs: dict[str, str] = {}
     ignored = []
@@ -52,6 +54,8 @@ def _selector(recipe: Recipe, params: GpuMetricsParams, uuids: list[str]) -> tup
         pairs[label] = value
     if uuids:
         pairs["UUID"] = "~" + "|".join(uuids)
+    if recipe.per_instance and instances and len(instances) == len(gpus):  # MIG: the pod's instances only
+        pairs["GPU_I_ID"] = "~" + "|".join(instances)
     return label_matchers(pairs, recipe.exporter.base + recipe.extra), ignored
 
 
@@ -63,12 +67,13 @@ def _pod_gpus(reader: PrometheusReader, params: GpuMetricsParams, start: Any, en
         pairs["namespace"] = params.namespace
     match = label_matchers(pairs, (f'__name__=~"{names}"',))
     found, _ = reader.series(match, start, end, limit=500)
-    gpus: dict[str, dict[str, str]] = {}
+    gpus: dict[tuple[str, str], dict[str, str]] = {}
     for labels in found:
         uuid = labels.get("UUID")
         if uuid:
-            gpus[uuid] = {k: labels[k] for k in ("UUID", "gpu", "Hostname", "modelName", "GPU_I_PROFILE",
-                                                 "namespace", "pod") if k in labels}
+            gpus[(uuid, labels.get("GPU_I_ID", ""))] = {
+                k: labels[k] for k in ("UUID", "gpu", "Hostname", "modelName", "GPU_I_PROFILE", "GPU_I_ID",
+                                       "namespace", "pod") if k in labels}
     return list(gpus.values())
 
 
@@ -127,12 +132,13 @@ def gpu_metrics(ctx: ToolContext, params: GpuMetricsParams) -> ToolOutput:
     uuids: list[str] = []
     if recipe.pod_by_gpu and params.pod and present:
         data["gpus"] = _pod_gpus(reader, params, start, end)
-        uuids = [g["UUID"] for g in data["gpus"]]
+        uuids = sorted({g["UUID"] for g in data["gpus"]})
         data["attribution"] = "found" if uuids else "missing"
         if uuids:
             notes.append("GPUs of pod " + params.pod + ": " + ", ".join(
                 f"{g.get('UUID')} (gpu {g.get('gpu', '?')} on {g.get('Hostname', '?')}"
-                + (f", MIG {g['GPU_I_PROFILE']}" if g.get("GPU_I_PROFILE") else "") + ")" for g in data["gpus"]))
+                + (f", MIG {g['GPU_I_PROFILE']} instance {g.get('GPU_I_ID', '?')}" if g.get("GPU_I_PROFILE") else "")
+                + ")" for g in data["gpus"]))
         else:
             notes.append(f"no DCGM series carries pod={params.pod} in the window: dcgm-exporter has no pod "
                          "attribution here (pod never got a GPU, or DRA without KUBERNETES_ENABLE_DRA)"
@@ -143,7 +149,7 @@ def gpu_metrics(ctx: ToolContext, params: GpuMetricsParams) -> ToolOutput:
     scoped = params
     if recipe.pod_by_gpu and params.pod and not uuids:  # no attribution: fall back to the node's GPUs
         scoped = params.model_copy(update={"pod": None, "namespace": None})
-    selector, ignored = _selector(recipe, scoped, uuids)
+    selector, ignored = _selector(recipe, scoped, data["gpus"] if uuids else [])
     if ignored:
         notes.append(f"{recipe.exporter.name} metrics have no label for {', '.join(ignored)}; ignored")
     blocks = []

@@ -46,6 +46,7 @@ class Recipe:
     queries: tuple[RecipeQuery, ...]
     filters: tuple[str, ...] = ("namespace", "pod", "node", "gpu")
     pod_by_gpu: bool = False  # device metrics: find the pod's GPUs by attribution, then filter by UUID
+    per_instance: bool = False  # on MIG, read only the pod's GPU instances (GPU_I_ID), not the whole GPU
     extra: tuple[str, ...] = field(default=())  # fixed matchers for this recipe
 
 
@@ -85,11 +86,11 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
         _Q("sm_active", ("DCGM_FI_PROF_SM_ACTIVE",), "SMs with a warp resident", unit="ratio"),
         _Q("tensor_active", ("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE",), "tensor pipe active", unit="ratio"),
         _Q("dram_active", ("DCGM_FI_PROF_DRAM_ACTIVE",), "memory interface active", unit="ratio"),
-    ), pod_by_gpu=True),
+    ), pod_by_gpu=True, per_instance=True),
     Recipe("memory", DCGM, "framebuffer used and free per GPU", (
         _Q("fb_used", ("DCGM_FI_DEV_FB_USED",), "framebuffer used", unit="MiB"),
         _Q("fb_free", ("DCGM_FI_DEV_FB_FREE",), "framebuffer free", unit="MiB"),
-    ), pod_by_gpu=True),
+    ), pod_by_gpu=True, per_instance=True),
     Recipe("unattributed_memory", DCGM,
            "framebuffer used on GPUs no pod is attributed to (a leftover process, or a pod outside Kubernetes); "
            "on DRA nodes without KUBERNETES_ENABLE_DRA no GPU is attributed at all", (

@@ -282,3 +282,33 @@ def test_exporter_not_scraped_at_all_says_to_check_the_scrape(tmp_path: Path) ->
     assert result.status == "no_data"
     assert result.text.count("not scraped here") == 1
     assert "is vLLM's /metrics endpoint scraped" in result.text
+
+
+def test_mig_pod_reads_its_own_instance_for_use_and_the_whole_gpu_for_faults(tmp_path: Path) -> None:
+    from holmes.replay.openmetrics import render_family, render_openmetrics
+
+    end = NOW_DT.timestamp()
+    points = [end - 60, end]
+
+    def instance(gpu_i_id: str, pod: str) -> dict[str, str]:
+        return {"gpu": "0", "UUID": UUIDS[0], "Hostname": "gpu-node-9", "GPU_I_PROFILE": "3g.40gb",
+                "GPU_I_ID": gpu_i_id, "namespace": "llm", "pod": pod, "container": "vllm"}
+
+    families = [
+        render_family("DCGM_FI_DEV_FB_USED", "gauge", [
+            ("DCGM_FI_DEV_FB_USED", instance("1", "mig-a"), [(t, 30_000.0) for t in points]),
+            ("DCGM_FI_DEV_FB_USED", instance("2", "mig-b"), [(t, 9_000.0) for t in points])]),
+        render_family("DCGM_FI_DEV_XID_ERRORS", "gauge", [
+            ("DCGM_FI_DEV_XID_ERRORS", {"gpu": "0", "UUID": UUIDS[0], "Hostname": "gpu-node-9"},
+             [(t, 94.0) for t in points])]),
+    ]
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "mig.om").write_text(render_openmetrics(families), encoding="utf-8")
+    with serve_metrics(tmp_path) as served:
+        assert served.url
+        ctx = ToolContext(prometheus=PrometheusReader(served.url), now=NOW_DT)
+        memory = call(ctx, "gpu_metrics", recipe="memory", namespace="llm", pod="mig-b")
+        faults = call(ctx, "gpu_metrics", recipe="xid", namespace="llm", pod="mig-b")
+    assert [s["last"] for s in memory.data["series"]] == [9000]  # not the neighbour instance's 30,000
+    assert memory.data["gpus"][0]["GPU_I_PROFILE"] == "3g.40gb" and "instance 2" in memory.text
+    assert faults.data["peak"]["xid_last"] == 94  # a device-level Xid, reported without instance labels
