@@ -42,6 +42,18 @@ def test_missing_bundle_is_one_line_exit_2(tmp_path: Path) -> None:
     assert result.stderr.strip() == f"holmes: error: {tmp_path / 'nope'}: bundle directory not found"
 
 
+def test_unreadable_bundle_is_one_line_exit_2(tmp_path: Path) -> None:
+    bundle = tmp_path / "broken-bundle"
+    bundle.mkdir()
+    (bundle / "incident.yaml").write_text("id: [unclosed\n")
+    result = _holmes("serve", "--bundle", str(bundle), "--port", str(_free_port()), "--data-dir",
+                     str(tmp_path / "d"), "--config", _empty_config(tmp_path), timeout=180)
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("holmes: error: ") and "incident.yaml" in last
+    assert "Traceback" not in result.stderr
+
+
 def test_port_in_use_is_one_line_exit_2(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
