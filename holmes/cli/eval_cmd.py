@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,7 @@ def _print_table(result: dict[str, Any]) -> None:
         table.add_row(r["id"], f"[{style}]{r['verdict']}[/]", r["root_cause"] or r["error"][:60],
                       r["expected_root_cause"], f"{r['evidence_recall']:.0%}", str(r["steps"]), str(r["tool_calls"]),
                       str(r["input_tokens"] + r["output_tokens"]), f"{r['cost']:.4f}", f"{r['wall_s']:.2f}")
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(table)
     for tag, rate in result["by_tag"].items():
         console.print(f"  {tag:28} {rate['pass_rate']:6.1%}  ({rate['passed']}/{rate['runs']}, "

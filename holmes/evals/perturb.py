@@ -19,7 +19,7 @@ from holmes.errors import UserError
 
 # kinds whose names are incidental (renaming them must not change a diagnosis)
 RENAMABLE = {"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "Service", "ResourceClaim",
-             "ResourceClaimTemplate", "InferenceService", "Namespace", "Node", "PersistentVolumeClaim", "RayCluster"}
+             "ResourceClaimTemplate", "InferenceService", "Node", "PersistentVolumeClaim", "RayCluster"}
 KEEP_NAMES = {"default", "kube-system", "kube-public", "gpu-operator", "nvidia-gpu-operator"}
 TIMESTAMP = re.compile(r"\b(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?Z\b")
 VARIANTS = ("renamed", "noise", "shuffled", "shifted")
@@ -66,7 +66,8 @@ def _rename(bundle: Path, rng: random.Random) -> None:
     mapping = {name: f"{name}-{rng.choice('bcdfghjkmnpqrstvwxz')}{rng.randrange(100, 999)}" for name in names}
     if not mapping:
         return
-    pattern = re.compile(r"(?<![\w./-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w./-])")
+    # a name may follow "ns/" (subjects, log paths) but not precede "/" or "." (images, hostnames, modules)
+    pattern = re.compile(r"(?<![\w.-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w./-])")
     for path in _text_files(bundle):
         text = path.read_text(encoding="utf-8", errors="surrogateescape")
         path.write_text(pattern.sub(lambda m: mapping[m.group(1)], text), encoding="utf-8", errors="surrogateescape")
@@ -110,6 +111,8 @@ def _shift(bundle: Path, rng: random.Random) -> None:
     delta = timedelta(days=rng.randrange(30, 400), hours=rng.randrange(0, 23), minutes=rng.randrange(0, 59))
 
     def move(match: re.Match[str]) -> str:
+        if int(match.group(1)[:4]) < 1971:  # Go's zero time (endsAt: 0001-01-01) means "unset": keep it
+            return match.group(0)
         when = datetime.fromisoformat(f"{match.group(1)}T{match.group(2)}+00:00") + delta
         return when.strftime("%Y-%m-%dT%H:%M:%S") + (match.group(3) or "") + "Z"
 

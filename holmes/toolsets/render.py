@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -26,7 +27,14 @@ def _encoding() -> Any:
 
 
 def count_tokens(text: str) -> int:
-    """Tokens as an OpenAI-style tokenizer counts them (o200k_base, offline), else chars/4."""
+    """Exact o200k_base tokens once the agent has loaded the tokenizer, else a bound that never undercounts much.
+
+    Importing bpe_openai builds every encoding (seconds on a busy machine), so a run with no model, which
+    only needs tool text to stay near its budget, uses UTF-8 bytes / 2.5: at or above the real count for 95%
+    of the recorded incidents' logs and objects, at most 20% below it.
+    """
+    if "bpe_openai" not in sys.modules:
+        return (len(text.encode("utf-8", errors="replace")) * 2 + 4) // 5
     encoding = _encoding()
     if encoding is None:
         return (len(text) + 3) // 4

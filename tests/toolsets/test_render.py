@@ -28,8 +28,24 @@ def test_parse_time_reads_micro_and_nano_times():
     assert parse_time("not a time") is None
 
 
-def test_count_tokens_uses_a_real_tokenizer():
+def test_count_tokens_is_exact_once_the_tokenizer_is_loaded():
+    import bpe_openai  # noqa: F401  (the agent loads it; then every count is exact)
+
     assert count_tokens("hello world") == 2  # o200k_base; a chars/4 estimate would say 3
+
+
+def test_count_tokens_without_the_tokenizer_bounds_the_real_count(monkeypatch):
+    import sys
+
+    import bpe_openai
+
+    text = "I1203 10:20:00 kubelet.go:2412] Error syncing pod vllm-0 (GPU-3f1c9a2e): CrashLoopBackOff\n" * 20
+    exact = count_tokens(text)
+    monkeypatch.delitem(sys.modules, "bpe_openai")
+    estimate = count_tokens(text)
+    assert estimate >= exact * 0.8
+    assert estimate <= len(text)
+    assert bpe_openai  # the module object is untouched; only the import state was hidden
 
 
 def test_fit_text_cuts_on_lines_and_says_so():
