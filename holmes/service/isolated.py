@@ -69,6 +69,12 @@ class ProcessInvestigator:
         self._idle.put(child)
         return Diagnosis.model_validate(data)
 
+    @property
+    def pids(self) -> list[int]:
+        """The investigation processes (for operators and tests)."""
+        with self._lock:
+            return [child.process.pid for child in self._children]
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
