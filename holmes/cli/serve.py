@@ -18,6 +18,8 @@ from holmes.errors import UserError
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from holmes.service.runtime import Tuning
+
 SHUTDOWN_GRACE_S = 10
 
 
@@ -35,16 +37,24 @@ def serve_cmd(
     workers: int | None = typer.Option(None, "--workers", help="Investigations run at once (default 2)."),
     no_llm: bool = typer.Option(False, "--no-llm", help="Use the runbook engine alone, even with a model configured."),
     access_log: bool = typer.Option(False, "--access-log", help="Log every HTTP request."),
+    sqlite_synchronous: str = typer.Option(
+        "FULL", "--sqlite-synchronous", help="FULL: every acknowledged alert is on disk (fsync per group commit). "
+        "NORMAL: it survives a crash of holmes but not of the machine; faster where fsync is slow."),
 ) -> None:
     """Serve the Alertmanager webhook and the investigations API until SIGTERM or Ctrl-C."""
     settings = _settings(config, host, port, data_dir, workers)
+    if sqlite_synchronous.upper() not in ("FULL", "NORMAL"):
+        raise UserError(f"--sqlite-synchronous {sqlite_synchronous}: choose FULL or NORMAL")
     if bundle is not None and not bundle.is_dir():
         raise UserError(f"{bundle}: bundle directory not found")
     _check_port_free(settings.service.host, settings.service.port)
     _configure_logging()
     _warn_if_exposed(settings)
     _check_slack(settings)
-    _serve(settings, bundle, use_llm=not no_llm, access_log=access_log)
+    from holmes.service.runtime import Tuning
+
+    _serve(settings, bundle, use_llm=not no_llm, access_log=access_log,
+           tuning=Tuning(sqlite_synchronous=sqlite_synchronous.upper()))
 
 
 def _settings(config: Path | None, host: str | None, port: int | None, data_dir: Path | None,
@@ -66,7 +76,7 @@ def _settings(config: Path | None, host: str | None, port: int | None, data_dir:
     return settings
 
 
-def _serve(settings: Settings, bundle: Path | None, use_llm: bool, access_log: bool) -> None:
+def _serve(settings: Settings, bundle: Path | None, use_llm: bool, access_log: bool, tuning: Tuning) -> None:
     import uvicorn
 
     from holmes.service.app import create_app
@@ -74,7 +84,7 @@ def _serve(settings: Settings, bundle: Path | None, use_llm: bool, access_log: b
 
     service = settings.service
     with ProcessInvestigator(settings, bundle, processes=service.workers, use_llm=use_llm) as investigator:
-        app = create_app(settings, investigator)
+        app = create_app(settings, investigator, tuning=tuning)
         _mount_slack(app, settings)
         server = uvicorn.Server(uvicorn.Config(app, host=service.host, port=service.port, access_log=access_log,
                                                log_level="info", timeout_graceful_shutdown=SHUTDOWN_GRACE_S,

@@ -34,6 +34,7 @@ class BatchWriter:
         self._max_batch = max_batch
         self._linger_s = linger_s  # under load, wait this long for company: fewer commits, more acks per commit
         self._busy = False
+        self._last_commit_s = 0.0
         self._pending: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="holmes-store-writer", daemon=True)
         self._closed = False
@@ -84,8 +85,10 @@ class BatchWriter:
         first = self._pending.get()
         if first is _STOP:
             return [], True
-        if self._busy:
-            time.sleep(self._linger_s)  # one wake-up per batch, not one per arriving write
+        if self._busy and self._last_commit_s < self._linger_s:
+            # under load, make a batch last about linger_s: fewer commits, more acknowledgements per commit;
+            # a slow commit (fsync) already lets writes gather. One wake-up per batch, not one per write.
+            time.sleep(self._linger_s - self._last_commit_s)
         batch = [first]
         while len(batch) < self._max_batch:
             try:
@@ -99,8 +102,10 @@ class BatchWriter:
         return batch, False
 
     def _commit(self, batch: list[tuple[Any, Future[Any]]]) -> None:
+        started = time.perf_counter()
         try:
             results = self._run_together(batch)
+            self._last_commit_s = time.perf_counter() - started
         except Exception:  # one bad op must not fail its neighbours: retry each in its own transaction
             log.debug("batch of %d failed; retrying one by one", len(batch), exc_info=True)
             self._drop_connection()
