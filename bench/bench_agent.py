@@ -42,13 +42,13 @@ from holmes.toolsets.base import Tool, ToolContext, ToolOutput, ToolRegistry  # 
 class TimedScriptedModel(ScriptedChatModel):
     """The test double, recording when each request arrived and when its reply left."""
 
-    stamps: list[tuple[float, float]] = Field(default_factory=list)
+    stamps: list[tuple[float, float, float, float]] = Field(default_factory=list)  # wall and CPU, in and out
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
                   **kwargs: Any) -> Any:
-        entered = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         result = super()._generate(messages, stop, run_manager, **kwargs)
-        self.stamps.append((entered, time.perf_counter()))
+        self.stamps.append((wall, time.perf_counter(), cpu, time.process_time()))
         return result
 
 
@@ -58,9 +58,11 @@ class LogParams(BaseModel):
     tail_lines: int = 200
 
 
-def overhead(steps: int) -> list[float]:
-    """Milliseconds of loop work per step (model and tool time excluded)."""
-    tool_seconds: list[float] = []
+def overhead(steps: int) -> tuple[list[float], list[float]]:
+    """Milliseconds of loop work per step (model and tool time excluded): wall clock, and CPU time of the process.
+
+    On a shared machine the wall clock includes waiting for a core; CPU time is the work itself."""
+    tool_seconds: list[tuple[float, float]] = []
 
     def logs(ctx: ToolContext, params: LogParams) -> ToolOutput:
         lines = [f"2025-03-14T10:{i // 60:02d}:{i % 60:02d}Z INFO {params.pod} served request {i} in 12 ms "
@@ -71,9 +73,9 @@ def overhead(steps: int) -> list[float]:
         """Tool execution (the toolset framework's thread per call included) is the tools' time, not the loop's."""
 
         def run_many(self, ctx: ToolContext, calls: list[Any], max_workers: int = 8) -> list[Any]:
-            started = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             results = super().run_many(ctx, calls, max_workers)
-            tool_seconds.append(time.perf_counter() - started)
+            tool_seconds.append((time.perf_counter() - wall, time.process_time() - cpu))
             return results
 
     registry = TimedRegistry([Tool("kubernetes_logs", "Container logs.", LogParams, logs, "kubernetes")])
@@ -84,8 +86,12 @@ def overhead(steps: int) -> list[float]:
                         llm={"provider": "openai", "model": "bench", "context_window": 200_000})
     report = _EmptyReport()
     run_agent(Trigger(question="why is vllm slow?"), report, registry, ToolContext(), settings, model)
-    gaps = [(model.stamps[i + 1][0] - model.stamps[i][1]) for i in range(len(model.stamps) - 1)]
-    return [(gap - tool) * 1000 for gap, tool in zip(gaps, tool_seconds, strict=False)]
+    stamps = model.stamps
+    wall = [(stamps[i + 1][0] - stamps[i][1] - tool[0]) * 1000 for i, tool in zip(range(steps), tool_seconds,
+                                                                                    strict=False)]
+    cpu = [(stamps[i + 1][2] - stamps[i][3] - tool[1]) * 1000 for i, tool in zip(range(steps), tool_seconds,
+                                                                                   strict=False)]
+    return wall, cpu
 
 
 @dataclass
@@ -149,12 +155,14 @@ def main() -> None:
     parser.add_argument("--skip-incidents", action="store_true")
     args = parser.parse_args()
 
-    per_step = overhead(args.steps)
-    tail = per_step[-5:]
-    print(f"loop overhead per step (model and tool time excluded), {args.steps} steps:")
-    print(f"  median {statistics.median(per_step):.2f} ms, max {max(per_step):.2f} ms; "
-          f"with {args.steps - 5}-{args.steps} results in context: median {statistics.median(tail):.2f} ms "
-          f"(target <= 10 ms) {'OK' if statistics.median(tail) <= 10 else 'OVER'}")
+    wall, cpu = overhead(args.steps)
+    print(f"loop overhead per step (model and tool time excluded), {args.steps} steps, target <= 10 ms "
+          f"with {args.steps} tool results in context:")
+    for label, values in (("wall", wall), ("cpu ", cpu)):
+        tail = statistics.median(values[-5:])
+        print(f"  {label}: median {statistics.median(values):.2f} ms, max {max(values):.2f} ms; "
+              f"with {args.steps - 5}-{args.steps} results in context: median {tail:.2f} ms "
+              f"{'OK' if tail <= 10 else 'OVER'}")
     if args.skip_incidents:
         return
     rows = first_requests(args.incidents, args.only)

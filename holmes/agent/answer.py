@@ -20,7 +20,7 @@ def diagnosis_from_answer(answer: AgentAnswer, results: Mapping[str, ToolResult]
                           root_causes: Mapping[str, str], usage: Usage, notes: list[str]) -> Diagnosis:
     """The agent's diagnosis; unsupported claims become hypotheses and cap the confidence."""
     hypotheses: list[str] = []
-    root_cause = answer.root_cause.strip()
+    root_cause = answer.root_cause.strip() or "unknown"
     if root_cause not in root_causes:
         hypotheses.append(f"the model named root cause {root_cause!r}, which is not in the taxonomy")
         root_cause = "unknown"

@@ -46,7 +46,11 @@ def _openai(llm: LLMSettings) -> BaseChatModel:
     key: Any = llm.api_key
     if key is None and llm.base_url:
         key = NO_KEY_NEEDED  # OPENAI_API_KEY is for api.openai.com; a custom server gets its key from settings
-    extra = {"api_key": key} if key is not None else {}
+    extra: dict[str, Any] = {"api_key": key} if key is not None else {}
+    if llm.base_url:
+        # langchain sends `max_completion_tokens`; servers such as llama.cpp's only read `max_tokens` and would
+        # otherwise generate until the context is full
+        extra["extra_body"] = {"max_tokens": llm.max_output_tokens}
     return ChatOpenAI(model=llm.model, base_url=llm.base_url, use_responses_api=False, **extra, **_common(llm))
 
 
