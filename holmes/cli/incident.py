@@ -30,13 +30,17 @@ def capture_cmd(
     from holmes.config import load_settings
     from holmes.evals.capture import capture
     from holmes.investigation import open_sources
+    from holmes.sources.kube import KubeError
 
     trigger = _trigger(kind, target, alert)
     settings = load_settings(config)
     with open_sources(settings, bundle) as sources:
         if sources.kube is None:
             raise UserError("no Kubernetes API to capture from: " + "; ".join(sources.gaps))
-        path = capture(sources.kube, out, trigger, prometheus=sources.prometheus, now=sources.now)
+        try:
+            path = capture(sources.kube, out, trigger, prometheus=sources.prometheus, now=sources.now)
+        except KubeError as exc:  # an unknown kind, an API that refuses: the user's scope, said in one line
+            raise UserError(f"cannot capture {trigger.describe()}: {exc}") from None
     typer.echo(f"wrote {path} (fill in the expected block of {path / 'incident.yaml'})")
 
 
@@ -49,5 +53,8 @@ def _trigger(kind: str | None, target: str | None, alert: Path | None) -> Trigge
     if kind == "namespace" and target:
         return Trigger(subject=Subject(kind="namespace", name=target))
     if kind and target:
-        return Trigger(subject=Subject.parse(f"{kind} {target}"))
+        try:
+            return Trigger(subject=Subject.parse(f"{kind} {target}"))
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     raise UserError("name the scope: KIND NAMESPACE/NAME, 'namespace NAME', or --alert FILE")

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from holmes.bundle.loader import load_bundle
 from holmes.domain import Alert, Subject, Trigger
 from holmes.errors import UserError
 from holmes.sources.kube import KubeError, KubeReader
@@ -63,6 +64,8 @@ def capture(kube: KubeReader, out: Path, trigger: Trigger, *, prometheus: Any = 
     """Capture the scope of `trigger` (a pod, a namespace, or an alert's labels) into bundle directory `out`."""
     limits = limits or CaptureLimits()
     now = now or datetime.now(UTC)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: is a file; --out takes a new or empty directory")
     if out.exists() and any(out.iterdir()):
         raise UserError(f"{out}: directory exists and is not empty")
     namespace, pods = _scope(kube, trigger, limits)
@@ -80,7 +83,9 @@ def capture(kube: KubeReader, out: Path, trigger: Trigger, *, prometheus: Any = 
     _list_into(kube, "event", found, limits, namespace="default", field_selector="involvedObject.kind=Node")
     if prometheus is not None:
         _metrics(prometheus, found, now, limits, namespace)
-    return _write(out, found, trigger, now, redact or _default_redactor(), incident_id or out.name)
+    written = _write(out, found, trigger, now, redact or _default_redactor(), incident_id or out.name)
+    load_bundle(written)  # what capture writes must replay; fail here, not at the first investigation
+    return written
 
 
 def _scope(kube: KubeReader, trigger: Trigger, limits: CaptureLimits) -> tuple[str | None, list[dict[str, Any]]]:
@@ -89,6 +94,8 @@ def _scope(kube: KubeReader, trigger: Trigger, limits: CaptureLimits) -> tuple[s
         raise UserError("capture needs a pod (KIND NAMESPACE/NAME), a namespace, or an alert with namespace/pod labels")
     if subject.kind == "namespace":
         page = kube.list("pod", namespace=subject.name, limit=limits.max_pods)
+        if not page.items and kube.get("namespace", subject.name) is None:
+            raise UserError(f"namespace {subject.name} not found (no Namespace object and no pods in it)")
         return subject.name, page.items
     if subject.kind != "pod":
         obj = kube.get(subject.kind, subject.name, subject.namespace)
@@ -206,8 +213,9 @@ def _write(out: Path, found: Capture, trigger: Trigger, now: datetime, redact: C
     for (kind, _, _), obj in sorted(found.objects.items()):
         by_kind.setdefault(kind, []).append(obj)
     for kind, objects in by_kind.items():
-        text = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objects}, sort_keys=False)
-        (out / "cluster" / f"{re.sub(r'[^a-z0-9]+', '-', kind.lower())}.yaml").write_text(redact(text), "utf-8")
+        items = [redact_strings(obj, redact) for obj in objects]
+        text = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items}, sort_keys=False)
+        (out / "cluster" / f"{re.sub(r'[^a-z0-9]+', '-', kind.lower())}.yaml").write_text(text, "utf-8")
     for relative, text in found.logs.items():
         path = out / "logs" / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -225,8 +233,30 @@ def _write(out: Path, found: Capture, trigger: Trigger, now: datetime, redact: C
             "trigger": trigger_doc,
             "expected": {"root_cause": "unknown", "evidence": [], "remediation": [], "forbidden": []}}
     header = "# expected: fill in root_cause (a taxonomy id), evidence strings and remediation keywords\n"
-    (out / "incident.yaml").write_text(header + redact(yaml.safe_dump(spec, sort_keys=False)), encoding="utf-8")
+    spec = redact_strings(spec, redact)
+    (out / "incident.yaml").write_text(header + yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     return out
+
+
+def redact_strings(value: Any, redact: Callable[[str], str], key: str = "") -> Any:
+    """Redact each string of an object with its key as context, so a mask never spills across YAML lines."""
+    from holmes.toolsets.redact import redact as redact_env
+
+    return _redact_tree(redact_env(value), redact, key)
+
+
+def _redact_tree(value: Any, redact: Callable[[str], str], key: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact_tree(v, redact, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_tree(item, redact, key) for item in value]
+    if not isinstance(value, str) or not value:
+        return value
+    if not key:
+        return redact(value)
+    lead = f"{key}: "
+    masked = redact(lead + value)  # `password: hunter2` is a secret only with its key beside it
+    return masked[len(lead):] if masked.startswith(lead) else "[REDACTED]"
 
 
 def _openmetrics(families: dict[str, dict[str, list[tuple[float, float]]]]) -> str:
