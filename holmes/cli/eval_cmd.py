@@ -43,6 +43,9 @@ def run_cmd(
     from holmes.paths import builtin_incidents
 
     settings = load_settings(config)
+    floor = _baseline_rate(baseline) if baseline else None  # read first: a typo must not cost a whole run
+    if report:
+        _check_writable(report)
     bundles = find_bundles(paths or [builtin_incidents()])
     if tags:
         bundles = with_tags(bundles, {t.strip() for t in tags.split(",") if t.strip()})
@@ -63,16 +66,32 @@ def run_cmd(
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(to_markdown(result) if report.suffix == ".md" else json.dumps(result, indent=2),
                           encoding="utf-8")
-    raise typer.Exit(_exit_code(result, baseline))
+    raise typer.Exit(_exit_code(result, baseline, floor))
 
 
-def _exit_code(result: dict[str, Any], baseline: Path | None) -> int:
-    if baseline is None:
-        return 0 if result["passed"] == result["runs"] else 1
+def _baseline_rate(baseline: Path) -> float:
     try:
-        floor = float(json.loads(baseline.read_text(encoding="utf-8"))["pass_rate"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        data = json.loads(baseline.read_text(encoding="utf-8"))
+        return float(data["pass_rate"])
+    except OSError as exc:
+        raise UserError(f"{baseline}: cannot read the baseline report: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError) as exc:
         raise UserError(f"{baseline}: not a report with a numeric pass_rate ({exc})") from None
+
+
+def _check_writable(report: Path) -> None:
+    """Fail before the run, not after it, when the report cannot be written."""
+    if report.is_dir():
+        raise UserError(f"{report}: is a directory; --report takes a file (*.json or *.md)")
+    try:
+        report.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{report}: cannot create its directory: {exc.strerror}") from None
+
+
+def _exit_code(result: dict[str, Any], baseline: Path | None, floor: float | None) -> int:
+    if baseline is None or floor is None:
+        return 0 if result["passed"] == result["runs"] else 1
     if result["pass_rate"] + 1e-9 < floor:
         typer.echo(f"pass rate {result['pass_rate']:.1%} is below the baseline {floor:.1%} ({baseline})", err=True)
         return 1
@@ -135,6 +154,10 @@ def _read_report(path: Path) -> dict[str, Any]:
         raise UserError(f"{path}: not JSON: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise UserError(f"{path}: not a holmes eval JSON report (no 'results' list)")
+    for index, result in enumerate(data["results"]):
+        if not (isinstance(result, dict) and isinstance(result.get("id"), str)
+                and isinstance(result.get("verdict"), str)):
+            raise UserError(f"{path}: results[{index}]: expected an object with string 'id' and 'verdict'")
     return data
 
 
@@ -144,8 +167,14 @@ def perturb_cmd(bundle: Path = typer.Argument(..., help="A bundle directory."),
                 variants: str = typer.Option("renamed,noise,shuffled,shifted", "--variants"),
                 seed: int = typer.Option(7, "--seed")) -> None:
     """Write variants of a bundle: objects renamed, healthy noise added, order shuffled, clock shifted."""
+    from holmes.bundle.loader import load_bundle
     from holmes.evals.perturb import perturb
 
+    load_bundle(bundle)  # a broken bundle is named by file and line here, not half-copied
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: is a file; --out takes a directory")
+    if out.resolve().is_relative_to(bundle.resolve()):
+        raise UserError(f"{out}: is inside the bundle {bundle}; write variants somewhere else")
     chosen = tuple(v.strip() for v in variants.split(",") if v.strip())
     for path in perturb(bundle, out, chosen, seed):
         typer.echo(str(path))

@@ -61,14 +61,15 @@ def run_incident(bundle_dir: Path, settings: Settings, *, use_llm: bool, repeat:
         if not bundle_dir.is_dir():
             raise FileNotFoundError(f"{bundle_dir}: bundle directory not found")
         spec = load_bundle(bundle_dir).spec
-        base.id, base.tags = spec.id, list(spec.tags)
         expected = Expected.model_validate(spec.expected.model_dump())
+        check_expected(bundle_dir, spec.id, expected)
+        base.id, base.tags = spec.id, list(spec.tags)
         base.expected_root_cause = expected.root_cause
         recording = cassettes.use(spec.id) if cassettes else no_cassette(spec.id)
         with open_sources(settings, bundle_dir) as sources, recording:
             diagnosis = (investigate_fn or investigate)(spec.trigger, settings, sources, use_llm=use_llm)
     except Exception as exc:
-        base.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        base.error = _one_line(exc)
         base.wall_s = round(time.perf_counter() - started, 3)
         return base
     result = score(diagnosis, expected)  # type: ignore[arg-type]
@@ -83,6 +84,35 @@ def run_incident(bundle_dir: Path, settings: Settings, *, use_llm: bool, repeat:
         "output_tokens": usage.output_tokens, "cost": usage.cost,
         "degraded": diagnosis.degraded,  # type: ignore[attr-defined]
         "wall_s": round(time.perf_counter() - started, 3)})
+
+
+def check_expected(bundle_dir: Path, incident_id: str, expected: Expected) -> None:
+    """A report keyed by id and scored against taxonomy ids must not rest on a typo in incident.yaml."""
+    from holmes.errors import UserError
+    from holmes.runbooks.taxonomy import load_taxonomy
+
+    where = f"{bundle_dir.name}/incident.yaml"
+    if incident_id != bundle_dir.name:
+        raise UserError(f"{where}: field id: {incident_id!r} must equal the bundle directory's name "
+                        f"{bundle_dir.name!r}")
+    taxonomy = load_taxonomy()
+    if expected.root_cause not in taxonomy:
+        raise UserError(f"{where}: field expected.root_cause: {expected.root_cause!r} is not a root-cause id "
+                        "of the taxonomy (see `holmes runbooks list`)")
+    for claim in expected.forbidden:  # the scorer reads an entry with a '.' as a root-cause id, else as claim text
+        if "." in claim and claim not in taxonomy:
+            raise UserError(f"{where}: field expected.forbidden: {claim!r} has a '.' so it is scored as a root-cause "
+                            "id, but the taxonomy has no such id")
+
+
+def _one_line(exc: Exception) -> str:
+    """A bad bundle's own message as is; anything else with its type, so a crash is told from bad input."""
+    from holmes.errors import UserError
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, UserError | FileNotFoundError):
+        return text
+    return f"{type(exc).__name__}: {text}"
 
 
 def run_all(bundles: list[Path], settings: Settings, *, use_llm: bool, repeat: int = 1, jobs: int = 1,
