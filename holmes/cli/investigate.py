@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from holmes.cli.render import FORMATS, print_text, to_json, to_markdown
 from holmes.config import Settings, load_settings
@@ -74,11 +75,11 @@ def _run(*, subject: Subject | None, question: str | None, bundle: Path | None, 
     with open_sources(settings, bundle) as sources:
         trigger = _trigger(subject, question, sources)
         check_subject(sources, trigger)
-        with err.status(f"investigating {trigger.describe()}…") as status:
-            def progress(line: str) -> None:
-                status.update(f"[dim]{line}[/]")
+        with err.status(f"investigating {escape(trigger.describe())}…") as status:
+            def progress(line: str) -> None:  # lines carry questions and model-chosen arguments: never markup
+                status.update(f"[dim]{escape(line)}[/]")
                 if err.is_terminal:
-                    err.log(f"[dim]{line}[/]")
+                    err.log(f"[dim]{escape(line)}[/]")
 
             diagnosis = investigate(trigger, settings, sources, use_llm=not no_llm, progress=progress)
     _print(diagnosis, output)

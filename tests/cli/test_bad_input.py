@@ -94,3 +94,10 @@ def test_runbooks_option_accepts_a_single_file_and_names_a_missing_one(tmp_path:
     code, err = run(["investigate", "--bundle", str(BUNDLE), "--no-llm", "--runbooks", str(broken)], capsys)
     assert code == 2
     assert f"{broken}:3:" in err and "invalid YAML" in err
+
+
+def test_question_with_rich_markup_is_shown_not_parsed(capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(["ask", "why is coder-assist/deepseek-coder-7b-kvcache-79d5c6bf4d-h8tnm pending [/] [bold]",
+                     "--bundle", str(BUNDLE), "--no-llm", "-o", "json"], capsys)
+    assert code == 0
+    assert "MarkupError" not in err
