@@ -10,7 +10,9 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from holmes.errors import UserError
 
@@ -59,13 +61,13 @@ def run_cmd(
     if policy is not None:
         jobs = 1  # vcrpy patches HTTP globally: one incident at a time
     runs = run_all(bundles, settings, use_llm=use_llm, repeat=repeat, jobs=jobs, cassettes=policy,
-                   on_result=lambda r: console.print(f"[dim]{r.verdict:5} {r.id} ({r.wall_s:.2f}s)[/]"))
+                   on_result=lambda r: console.print(f"[dim]{r.verdict:5} {escape(r.id)} ({r.wall_s:.2f}s)[/]"))
     result = build_report(runs, model=model, wall_s=time.perf_counter() - started, repeat=repeat)
-    _print_table(result)
-    if report:
+    if report:  # written before anything is rendered: the run's results are never lost to a display problem
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(to_markdown(result) if report.suffix == ".md" else json.dumps(result, indent=2),
                           encoding="utf-8")
+    _print_table(result)
     raise typer.Exit(_exit_code(result, baseline, floor))
 
 
@@ -106,17 +108,18 @@ def _print_table(result: dict[str, Any]) -> None:
         table.add_column(column)
     for r in result["results"]:
         style = {"pass": "green", "fail": "red"}.get(r["verdict"], "yellow")
-        table.add_row(r["id"], f"[{style}]{r['verdict']}[/]", r["root_cause"] or r["error"][:60],
-                      r["expected_root_cause"], f"{r['evidence_recall']:.0%}", str(r["steps"]), str(r["tool_calls"]),
-                      str(r["input_tokens"] + r["output_tokens"]), f"{r['cost']:.4f}", f"{r['wall_s']:.2f}")
+        table.add_row(Text(r["id"]), Text(r["verdict"], style=style), Text(r["root_cause"] or r["error"][:60]),
+                      Text(r["expected_root_cause"]), f"{r['evidence_recall']:.0%}", str(r["steps"]),
+                      str(r["tool_calls"]), str(r["input_tokens"] + r["output_tokens"]), f"{r['cost']:.4f}",
+                      f"{r['wall_s']:.2f}")
     console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(table)
     for tag, rate in result["by_tag"].items():
-        console.print(f"  {tag:28} {rate['pass_rate']:6.1%}  ({rate['passed']}/{rate['runs']}, "
+        console.print(f"  {escape(tag):28} {rate['pass_rate']:6.1%}  ({rate['passed']}/{rate['runs']}, "
                       f"95% CI {rate['ci95'][0]:.0%}–{rate['ci95'][1]:.0%})")
     low, high = result["ci95"]
     console.print(f"[bold]pass rate {result['pass_rate']:.1%}[/] ({result['passed']}/{result['runs']}, 95% CI "
-                  f"{low:.0%}–{high:.0%}) · errors {result['errors']} · model {result['model']} · wall "
+                  f"{low:.0%}–{high:.0%}) · errors {result['errors']} · model {escape(result['model'])} · wall "
                   f"{result['wall_s']:.2f}s · median per incident {result['median_incident_s']:.3f}s")
 
 

@@ -146,3 +146,17 @@ def _redactor():  # type: ignore[no-untyped-def]
     from holmes.agent.redact import redact
 
     return redact
+
+
+def test_markup_in_tags_is_printed_literally_and_the_report_is_kept(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    bundle = copy_bundle(tmp_path, "tagged")
+    spec = yaml.safe_load((bundle / "incident.yaml").read_text())
+    spec["tags"] = ["[/oops]", "[bold]"]
+    (bundle / "incident.yaml").write_text(yaml.safe_dump(spec))
+    report = tmp_path / "report.json"
+    code = run_guarded(app, ["eval", "run", str(bundle), "--no-llm", "--report", str(report)])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "[/oops]" in out.out and "[bold]" in out.out
+    assert json.loads(report.read_text())["passed"] == 1
