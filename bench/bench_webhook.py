@@ -129,6 +129,11 @@ class Server:
             time.sleep(0.2)
         raise SystemExit("holmes serve did not become ready in 120 s")
 
+    def cpu_s(self) -> float:
+        """CPU seconds the server process used so far (its investigation processes not included)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def counts(self) -> dict[str, int]:
         text = httpx.get(f"{self.url}/metrics", timeout=10).text
         counts = {}
@@ -202,9 +207,13 @@ def paced_phase(tmp: Path, bundle: Path, labels: dict[str, str], args: argparse.
         run(paced_load(server.port, warmup, 300, 2, 30))
         count = int(args.rate * args.seconds)
         bodies = [body(f"paced-{i}", labels) for i in range(count)]
+        cpu_before = server.cpu_s()
         latencies, failures, elapsed = run(paced_load(server.port, bodies, args.rate, args.connections,
-                                                              args.seconds * 3))
+                                                      args.seconds * 3))
+        cpu_per_alert = (server.cpu_s() - cpu_before) / max(1, len(latencies))
         rate, p99 = report(f"paced at {args.rate:.0f}/s, unique fingerprints", latencies, failures, elapsed)
+        print(f"  server CPU per acknowledged alert: {cpu_per_alert * 1e6:.0f} us "
+              f"(one free core would acknowledge about {1 / cpu_per_alert:.0f} alerts/s)")
         counts = server.counts()
         print(f"  background investigations meanwhile: {counts.get('completed', 0)} completed, "
               f"{counts.get('running', 0)} running, {counts.get('queued', 0)} queued")
