@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -10,9 +9,11 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable
+from langchain_openai.chat_models.base import BaseChatOpenAI
 
 from holmes.agent.answer import diagnosis_from_answer, fallback_diagnosis
 from holmes.agent.budget import Budget
+from holmes.agent.deadline import DeadlineExceeded, call_with_deadline
 from holmes.agent.facts import build_facts, engine_diagnosis, engine_results
 from holmes.agent.pricing import PriceTable
 from holmes.agent.prompt import (
@@ -52,8 +53,6 @@ def run_agent(trigger: Trigger, engine_report: Any, registry: ToolRegistry, ctx:
         log.exception("agent loop failed")
         return fallback_diagnosis(engine_report, f"the agent failed: {type(exc).__name__}: {exc}", run.usage(),
                                   run.notes)
-    finally:
-        run.close()
 
 
 class AgentRun:
@@ -76,13 +75,12 @@ class AgentRun:
         self.tools = sorted(registry, key=lambda t: t.name)
         self.schemas, self.schema_tokens = self._schemas()
         self.model = _bind_tools(chat_model, self.schemas)
-        self._pool = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="holmes-model")
+        self._per_request_timeout = isinstance(chat_model, BaseChatOpenAI)  # the HTTP call also ends at the deadline
         self._call_seconds: list[float] = []
+        self.forced = False  # the model was told to answer now
+        self.repaired = False  # the model already had its one chance to correct an unusable reply
         for result in self.results.values():
             self.guard.remember(result)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def usage(self) -> Usage:
         """This investigation's totals: the engine's tool calls and time plus the agent's."""
@@ -91,37 +89,51 @@ class AgentRun:
                                         "wall_s": round(agent.wall_s + engine.wall_s, 3)})
 
     def investigate(self) -> Diagnosis:
+        """Ask, act on the reply, repeat; every exit is a Diagnosis."""
         self._open()
-        forced, repaired = False, False
         while True:
-            request_tokens = self._fit_window()
-            if not forced and self._last_call(request_tokens):
-                forced = True
-                self.transcript.human(FINAL_REQUEST)
-                request_tokens = self._fit_window()
+            request_tokens = self._prepare_request()
             refusal = self.budget.refusal(request_tokens) or self._overflow(request_tokens)
             if refusal:
                 return self._stop(refusal)
             message, failure = self._ask(request_tokens)
             if message is None:
                 return self._stop(failure)
-            reply = read_reply(message)
-            self.transcript.ai(message)
-            if reply.answer is not None:
-                return self._answer(reply.answer)
-            if reply.problem:
-                if repaired or forced:
-                    return self._stop(f"the model's reply was unusable: {reply.problem}")
-                repaired = True
-                self.notes.append(f"asked the model to correct its reply ({reply.problem})")
-                self.transcript.human(REPAIR_REQUEST)
-                continue
-            if forced:
-                return self._stop("the model asked for more tools after being told to answer")
-            if not self._run_calls(reply):
-                forced = True
-                self.notes.append("the model only repeated earlier calls; it was asked to answer")
-                self.transcript.human(FINAL_REQUEST)
+            diagnosis = self._act_on(message)
+            if diagnosis is not None:
+                return diagnosis
+
+    def _prepare_request(self) -> int:
+        """Fit the window; when no budget would allow a further call, this one asks for the answer."""
+        request_tokens = self._fit_window()
+        if not self.forced and self._last_call(request_tokens):
+            self._ask_for_answer()
+            request_tokens = self._fit_window()
+        return request_tokens
+
+    def _act_on(self, message: AIMessage) -> Diagnosis | None:
+        """The final diagnosis when the reply ends the investigation; None when the loop goes on."""
+        reply = read_reply(message)
+        self.transcript.ai(message)
+        if reply.answer is not None:
+            return self._answer(reply.answer)
+        if reply.problem:
+            if self.repaired or self.forced:
+                return self._stop(f"the model's reply was unusable: {reply.problem}")
+            self.repaired = True
+            self.notes.append("the model's first unusable reply got one request to correct it")
+            self.transcript.human(REPAIR_REQUEST)
+            return None
+        if self.forced:
+            return self._stop("the model asked for more tools after being told to answer")
+        if not self._run_calls(reply):
+            self.notes.append("the model only repeated earlier calls; it was asked to answer")
+            self._ask_for_answer()
+        return None
+
+    def _ask_for_answer(self) -> None:
+        self.forced = True
+        self.transcript.human(FINAL_REQUEST)
 
     def _open(self) -> None:
         system = system_prompt(self.tools, list(self.root_causes))
@@ -190,10 +202,11 @@ class AgentRun:
         """One model call within the remaining wall time; no message and the reason when it fails."""
         self.progress(f"agent: step {self.budget.steps + 1}, asking the model ({request_tokens} tokens)")
         started = self.budget.clock()
-        future = self._pool.submit(self.model.invoke, self.transcript.messages())
+        messages, remaining = self.transcript.messages(), self.budget.remaining_wall()
+        options: dict[str, Any] = {"timeout": remaining} if self._per_request_timeout else {}
         try:
-            message = future.result(timeout=max(self.budget.remaining_wall(), 0.001))
-        except futures.TimeoutError:
+            message = call_with_deadline(lambda: self.model.invoke(messages, None, **options), remaining)
+        except DeadlineExceeded:
             self.budget.record_model_call(request_tokens, 0)
             return None, f"wall-time limit reached ({self.limits.max_wall_s:g}s) while waiting for the model"
         except Exception as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from pydantic import ValidationError
 
 from holmes.config import LLMSettings
 from holmes.errors import UserError
@@ -30,7 +31,15 @@ def build_chat_model(llm: LLMSettings) -> BaseChatModel:
     except UserError:
         raise
     except Exception as exc:  # client construction errors (missing key, bad URL) are configuration problems
-        raise UserError(f"llm ({llm.provider}): {type(exc).__name__}: {exc}") from None
+        raise UserError(f"llm ({llm.provider}): {_first_problem(exc)}") from None
+
+
+def _first_problem(exc: Exception) -> str:
+    """One line: pydantic's first error message, or the first line of any other error."""
+    if isinstance(exc, ValidationError):
+        return str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _common(llm: LLMSettings) -> dict[str, Any]:

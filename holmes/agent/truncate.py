@@ -87,7 +87,7 @@ def _cut_log(lines: list[str], room: int, counter: TokenCounter) -> tuple[str, s
     signals = sorted(_take(ordered, costs, max(room - used, 0)))
     keep = sorted(set(head) | set(tail) | set(signals))
     return _render_with_gaps(lines, keep), (
-        f"log cut: kept {len(keep)} of {len(lines)} lines (first {len(head)}, last {len(tail)}, "
+        f"log: kept {len(keep)} of {len(lines)} lines (first {len(head)}, last {len(tail)}, "
         f"{len(signals)} of {len(middle)} error-looking lines between)")
 
 
@@ -95,7 +95,7 @@ def _cut_newest_first(lines: list[str], room: int, counter: TokenCounter, what: 
     """Keep the leading lines (tools list newest first) and say how many were left out."""
     costs = _line_tokens(lines, counter)
     keep = _take(list(range(len(lines))), costs, room)
-    return "\n".join(lines[i] for i in keep), f"cut: kept the first {len(keep)} of {len(lines)} {what}"
+    return "\n".join(lines[i] for i in keep), f"kept the first {len(keep)} of {len(lines)} {what}"
 
 
 def _render_with_gaps(lines: list[str], keep: list[int]) -> str:

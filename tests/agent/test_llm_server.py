@@ -94,6 +94,8 @@ def assert_guarantees(diagnosis: Diagnosis, report: Any, elapsed: float) -> None
 
 def test_live_investigation_over_http_ends_within_budget_with_a_valid_diagnosis(server_url):
     settings = settings_for(server_url)
+    if RECORD:
+        CASSETTE.unlink(missing_ok=True)  # "all" mode would append to the old recording
     recording = RECORDER.use_cassette(CASSETTE.name, record_mode="all") if RECORD else nullcontext()
     started = time.monotonic()
     with recording:

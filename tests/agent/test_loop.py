@@ -311,7 +311,7 @@ def test_oversized_output_is_cut_with_a_note_the_model_and_the_user_see(world, c
     diagnosis = investigate(world, model)
     output = tool_messages(model.requests[1])[0]
     assert "ERROR CUDA error: out of memory" in output and "INFO request 2999" in output
-    assert "[cut: log cut:" in output and "grep" in output
+    assert "[cut: log: kept" in output and "grep" in output
     assert any("was cut for the model" in gap for gap in diagnosis.gaps)
 
 

@@ -134,13 +134,44 @@ def test_environment_form_configures_the_provider(monkeypatch):
     (LLMSettings(provider="none"), "no model configured"),
     (LLMSettings(provider="openai"), "llm.model is not set"),
     (LLMSettings(provider="azure"), "azure_deployment"),
+    (LLMSettings(provider="azure", model="gpt-4o", api_key="k", base_url="https://x.openai.azure.com"), "api_version"),
 ])
-def test_missing_configuration_is_one_clear_user_error(llm, message):
-    with pytest.raises(UserError, match=message):
+def test_missing_configuration_is_one_clear_user_error(llm, message, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_VERSION", raising=False)
+    with pytest.raises(UserError, match=message) as raised:
         build_chat_model(llm)
+    assert "\n" not in str(raised.value)
+
+
+def test_azure_provider_uses_deployment_endpoint_and_api_version():
+    model = build_chat_model(LLMSettings(provider="azure", model="gpt-4o", azure_deployment="prod-gpt4o",
+                                         base_url="https://example.openai.azure.com", api_key="k",
+                                         api_version="2024-10-21", max_retries=5))
+    assert model.deployment_name == "prod-gpt4o" and model.azure_endpoint == "https://example.openai.azure.com"
+    assert model.openai_api_version == "2024-10-21" and model.max_retries == 5
 
 
 def test_local_provider_defaults_to_the_packaged_gemma_model():
     pytest.importorskip("llama_cpp", reason="the [local] extra is not installed")
     model = build_chat_model(LLMSettings(provider="local", context_window=2048, max_output_tokens=16))
     assert model.model_path.endswith(".gguf") and model.chat_format == "chatml-function-calling"
+
+
+def test_the_agents_wall_time_limit_also_ends_a_slow_http_call(stub_factory):
+    from fakes import FakeCluster, engine_report, registry_for, settings
+
+    from holmes.agent.loop import run_agent
+    from holmes.domain import Trigger
+    from holmes.toolsets.base import ToolContext
+
+    stub = stub_factory([(200, {}, 4.0)])
+    ctx, cluster = ToolContext(), FakeCluster()
+    registry = registry_for(cluster)
+    config = settings(max_wall_s=1.0)
+    config.llm.base_url, config.llm.max_retries = stub.url, 0
+    started = time.monotonic()
+    diagnosis = run_agent(Trigger(question="why?"), engine_report(ctx, registry), registry, ctx, config,
+                          build_chat_model(config.llm))
+    assert time.monotonic() - started < 3.0
+    assert diagnosis.degraded and any("wall-time limit" in gap for gap in diagnosis.gaps)
+    assert "timeout" not in stub.bodies[0]  # the deadline is a client option, never sent to the server
