@@ -139,6 +139,11 @@ class Store:
         future = self.writer.submit(BulkOp(episodes.accept_many, alerts))
         return self._announce(future, lambda outcomes: any(o.action == "queued" for o in outcomes))
 
+    def accept_alert_batches(self, batches: list[list[IncomingAlert]]) -> Future[list[list[AlertOutcome]]]:
+        """Several webhook calls' alerts in one write; one list of outcomes per call."""
+        future = self.writer.submit(lambda conn: episodes.accept_many(conn, batches))
+        return self._announce(future, lambda results: any(o.action == "queued" for r in results for o in r))
+
     def create(self, trigger: Trigger) -> Future[str]:
         return self._announce(self.writer.submit(lambda conn: episodes.create(conn, trigger, origin="api")), bool)
 

@@ -4,7 +4,6 @@ POST /api/v1/alertmanager here before anything else and documents it in its Open
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -13,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from holmes.service.alertmanager import WebhookPayload, incoming_alerts
 from holmes.service.body import BodyTooLarge, read_body, send_json
+from holmes.service.gather import AlertGatherer
 from holmes.service.reasons import validation_reason
 from holmes.service.runtime import Service
 from holmes.service.schemas import WebhookAck
@@ -28,6 +28,7 @@ class WebhookReceiver:
 
     def __init__(self, service: Service) -> None:
         self.service = service
+        self._gatherer = AlertGatherer(service.require_store)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -62,7 +63,7 @@ class WebhookReceiver:
         for alert in alerts:
             service.metrics.alerts_received.labels(alert.alert.status).inc()
         try:
-            outcomes = await asyncio.wrap_future(service.require_store().accept_alerts(alerts))
+            outcomes = await self._gatherer.accept(alerts)
         except Exception as exc:  # Alertmanager retries a 5xx: the alerts are not lost
             log.exception("storing alerts failed")
             return 503, {"detail": f"the investigation store is unavailable: {type(exc).__name__}"}
