@@ -267,7 +267,7 @@ class AgentRun:
             return error(f"{proposed.problem}; send the call again with arguments as a JSON object"), False
         if self.registry.get(proposed.tool) is None:
             return error(f"unknown tool {proposed.tool!r}; known tools: {', '.join(self.registry.names())}"), False
-        key = params_text({"tool": proposed.tool, **proposed.params})
+        key = self.guard.key(proposed.tool, proposed.params)
         earlier = self.guard.earlier(proposed.tool, proposed.params)
         earlier_id = earlier.call_id if earlier else in_turn.get(key)
         in_turn.setdefault(key, call_id)

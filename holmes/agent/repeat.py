@@ -31,6 +31,10 @@ class RepeatGuard:
         self._exact: dict[str, str] = {}
         self._loose: dict[str, str] = {}  # without size params; only for results that were not cut
 
+    def key(self, tool: str, params: dict[str, Any]) -> str:
+        """The identity of a call: equal for calls that differ only in defaults, case, spacing or number types."""
+        return self._keys(tool, params)[0]
+
     def earlier(self, tool: str, params: dict[str, Any]) -> Earlier | None:
         exact, loose = self._keys(tool, params)
         if exact in self._exact:

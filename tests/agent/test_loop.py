@@ -140,6 +140,17 @@ def test_repeat_guard_answers_identical_and_near_identical_calls_without_rerunni
     assert any("only repeated" in gap for gap in diagnosis.gaps)
 
 
+def test_near_identical_calls_in_the_same_turn_run_once(world, cluster):
+    model = ScriptedChatModel(script=[native_calls(("kubernetes_logs", {"namespace": "llm", "pod": "helper"}),
+                                                   ("kubernetes_logs", {"namespace": "LLM", "pod": "helper ",
+                                                                        "tail_lines": 100})),
+                                      answer("unknown")])
+    investigate(world, model)
+    assert cluster.calls["kubernetes_logs"] == 1
+    outputs = tool_messages(model.requests[1])
+    assert 'status="ok"' in outputs[0] and "repeat of" in outputs[1]
+
+
 def test_repeat_of_an_engine_call_shows_the_engine_output_instead_of_rerunning(world, cluster):
     model = ScriptedChatModel(script=[native_calls(("kubernetes_events", {"namespace": "llm",
                                                                            "name": "kvcache-helper"})),
