@@ -22,6 +22,7 @@ _WORDS = r"(?:password|passwd|passphrase|pwd|secret|token|key|credentials?|id|co
 _KEY_ANCHOR = re.compile(rf"{_WORDS}[\"']?\s*[=:]")
 _FLAG_ANCHOR = re.compile(rf"-{_WORDS}(?:\s|[\"']\s*,)")
 _PLAIN_VALUES = {"true", "false", "none", "null", "yes", "no", "", "redacted", "***", "******"}
+_PLACEHOLDER_WORDS = {"your", "insert", "placeholder", "replace", "replaceme"}
 _PASSWORD_KEYS = re.compile(r"(?:password|passwd|passphrase|pwd|secret)$", re.IGNORECASE)
 _NUMERIC_OK_KEYS = re.compile(r"(?:token|key|id|cookie)$", re.IGNORECASE)  # `max_token=4096` is a number, not a secret
 
@@ -57,6 +58,13 @@ def _basic_credentials(match: re.Match[str]) -> str:
     return f"{match.group(1)}{MASK}" if ":" in decoded else match.group(0)
 
 
+def _placeholder(value: str) -> bool:
+    """`insert-your-huggingface-token-here` or `xxxx` is no credential, and seeing it is how the agent finds that a
+    real one was never set. Weak real passwords (`changeme`) are not placeholders."""
+    words = set(re.split(r"[-_ .:/]+", value.lower()))
+    return bool(words & _PLACEHOLDER_WORDS) or bool(re.fullmatch(r"x{4,}|\*+", value.lower()))
+
+
 def _prose(key: str, sep: str | None, quote: str, bare: str) -> bool:
     """`anonymous token: unexpected status` is an error message; `password: changeme` is still a secret."""
     return (sep == ":" and not quote and not _PASSWORD_KEYS.search(key) and bare.isalpha() and len(bare) < 20)
@@ -70,7 +78,7 @@ def _key_value(match: re.Match[str]) -> str:
         return match.group(0)
     if bare.isdigit() and _NUMERIC_OK_KEYS.search(key):
         return match.group(0)
-    if _prose(key, match.groupdict().get("sep"), quote, bare):
+    if _prose(key, match.groupdict().get("sep"), quote, bare) or _placeholder(bare):
         return match.group(0)
     return f"{match.group('lead')}{quote}{MASK}{quote}"
 
