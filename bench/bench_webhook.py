@@ -179,7 +179,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=1000.0, help="offered alerts per second (paced phase)")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of the paced phase")
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=16,
+                        help="concurrent keep-alive connections (Alertmanager posts each alert group concurrently)")
     parser.add_argument("--workers", type=int, default=2, help="investigation workers of the server")
     parser.add_argument("--sqlite-synchronous", default="FULL", choices=["FULL", "NORMAL"],
                         help="FULL: fsync every group commit (the default of holmes serve)")
