@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
@@ -167,7 +167,7 @@ def _add_api_routes(app: FastAPI, service: Service) -> None:
     ) -> InvestigationList:
         """Newest first, filtered by status, alert name, namespace, fingerprint and creation time."""
         where = ListFilter(status=status, alertname=alertname, namespace=namespace, fingerprint=fingerprint,
-                           since=since, until=until, limit=limit, offset=offset)
+                           since=_utc(since), until=_utc(until), limit=limit, offset=offset)
         items = [InvestigationView.of(record) for record in service.require_store().find(where)]
         return InvestigationList(items=items, count=len(items), limit=limit, offset=offset)
 
@@ -204,6 +204,13 @@ def _add_ops_routes(app: FastAPI, service: Service) -> None:
     def metrics() -> Response:
         """Prometheus metrics."""
         return Response(service.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Times are stored in UTC; a time given without an offset is taken as UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 async def _stored(future: Any) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from fastapi.testclient import TestClient
 
@@ -141,6 +141,11 @@ def test_list_filters_by_status_alertname_namespace_and_time(client: TestClient,
     future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert ids(since=future) == set()
     assert ids(until=future) == {"a", "b", "c"}
+    east = timezone(timedelta(hours=5))  # the same instants written with another offset
+    assert ids(since=(datetime.now(UTC) - timedelta(minutes=30)).astimezone(east).isoformat()) == {"a", "b", "c"}
+    assert ids(until=(datetime.now(UTC) - timedelta(minutes=30)).astimezone(east).isoformat()) == set()
+    an_hour_ago_without_offset = (datetime.now(UTC) - timedelta(hours=1)).replace(tzinfo=None).isoformat()
+    assert ids(since=an_hour_ago_without_offset) == {"a", "b", "c"}
     fake.release.set()
     wait_until(lambda: ids(status="completed") == {"a", "b", "c"}, what="all completed")
     assert ids(status="queued") == set()
