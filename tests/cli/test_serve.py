@@ -66,7 +66,7 @@ def test_port_in_use_is_one_line_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("option", [["--workers", "0"], ["--port", "70000"]])
+@pytest.mark.parametrize("option", [["--workers", "0"], ["--port", "70000"], ["--sqlite-synchronous", "SOMETIMES"]])
 def test_out_of_range_options_are_refused(tmp_path: Path, option: list[str]) -> None:
     result = _holmes("serve", *option, "--config", _empty_config(tmp_path))
     assert result.returncode == 2
