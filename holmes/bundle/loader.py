@@ -23,6 +23,7 @@ def load_bundle(path: str | Path) -> Bundle:
     root = Path(path)
     if not root.is_dir():
         raise UserError(f"{root}: bundle directory not found")
+    _refuse_escaping_links(root)
     spec = load_spec(root)
     store = _load_objects(root)
     return Bundle(root=root, spec=spec, store=store, logs=_index_logs(root), metrics=_metrics(root))
@@ -40,6 +41,17 @@ def load_spec(root: Path) -> IncidentSpec:
         return IncidentSpec.model_validate(document)
     except ValidationError as exc:
         raise UserError(f"{shown}: {_first_error(exc)}") from None
+
+
+def _refuse_escaping_links(root: Path) -> None:
+    """A bundle is untrusted: a symlink out of it would let the replay API serve any file of this machine."""
+    inside = root.resolve()
+    for directory, subdirs, names in os.walk(root):
+        subdirs.sort()
+        for name in [*subdirs, *sorted(names)]:
+            path = Path(directory) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(inside):
+                raise UserError(f"{_shown(root, path)}: symlink pointing outside the bundle (refused)")
 
 
 def _first_error(exc: ValidationError) -> str:

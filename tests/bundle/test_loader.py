@@ -230,3 +230,25 @@ def test_cli_reports_a_bad_bundle_in_one_line_with_exit_2(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert result.stderr == ("holmes: error: pending-gpu/cluster/objs.yaml document 1: "
                              "field metadata.name: missing (Pod)\n")
+
+
+@pytest.mark.parametrize("link", ["logs/llm/pod-a/main.previous.log", "cluster/stolen.yaml", "cluster/outside"])
+def test_symlink_leading_out_of_the_bundle_is_refused(tmp_path: Path, link: str) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.yaml").write_text(POD.format(name="stolen"))
+    bundle = make_bundle(tmp_path)
+    path = bundle / link
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(outside if link.endswith("outside") else outside / "secret.yaml")
+    message = error_of(bundle)
+    assert f"pending-gpu/{link}" in message and "symlink" in message and "outside the bundle" in message
+
+
+def test_symlink_staying_inside_the_bundle_is_kept(tmp_path: Path) -> None:
+    bundle = make_bundle(tmp_path)
+    log = bundle / "logs" / "llm" / "pod-a" / "main.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("hello\n")
+    (log.parent / "main.previous.log").symlink_to(log)
+    assert load_bundle(bundle).log_path("llm", "pod-a", "main", previous=True) is not None
