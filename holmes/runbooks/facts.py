@@ -113,7 +113,7 @@ def read_facts(trigger: Trigger, registry: ToolRegistry, ctx: ToolContext) -> Fa
         listing = _run(registry, ctx, [ToolCall(id=new_call_id(), tool="kubernetes_list", params={
             "kind": "pod", "namespace": subject.namespace, "label_selector": selector})]) if selector else []
         results += listing
-        pods = (listing[0].data or {}).get("items", []) if listing and isinstance(listing[0].data, dict) else []
+        pods = _maps(listing[0].data, "items") if listing else []
         if pods:
             chosen = Subject(kind="pod", namespace=subject.namespace, name=most_troubled_pod(pods))
             results += _run(registry, ctx, fact_calls(chosen))
@@ -142,24 +142,25 @@ def _found_object(results: list[ToolResult]) -> dict[str, Any] | None:
 def pod_selector(kind: str, workload: dict[str, Any]) -> str | None:
     """The label selector of a workload's pods (matchLabels only; an InferenceService by its name label)."""
     if kind == "inferenceservice":
-        return f"serving.kserve.io/inferenceservice={(workload.get('metadata') or {}).get('name', '')}"
-    labels = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-    return ",".join(f"{key}={value}" for key, value in sorted(labels.items())) or None
+        return f"serving.kserve.io/inferenceservice={_text(_map(workload, 'metadata').get('name'))}"
+    labels = _map(_map(_map(workload, "spec"), "selector"), "matchLabels")
+    return ",".join(f"{key}={value}" for key, value in sorted(labels.items(), key=str)
+                     if isinstance(value, str | int)) or None
 
 
 def most_troubled_pod(pods: list[dict[str, Any]]) -> str:
     """The pod to diagnose: not running or ready first, then most restarts, then newest; ties by name."""
-    def trouble(pod: dict[str, Any]) -> tuple[int, int, str, str]:
-        status = pod.get("status") or {}
-        statuses = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
-        ready = all(s.get("ready") for s in status.get("containerStatuses") or []) and bool(statuses)
+    def trouble(pod: Any) -> tuple[int, int, str, str]:
+        status = _map(pod, "status")
+        statuses = _maps(status, "initContainerStatuses") + _maps(status, "containerStatuses")
+        ready = all(s.get("ready") is True for s in _maps(status, "containerStatuses")) and bool(statuses)
         broken = int(status.get("phase") not in {"Running", "Succeeded"}) + int(not ready)
-        restarts = sum(int(s.get("restartCount", 0)) for s in statuses)
-        meta = pod.get("metadata") or {}
-        return broken, restarts, str(meta.get("creationTimestamp", "")), str(meta.get("name", ""))
+        restarts = sum(_count(s.get("restartCount")) for s in statuses)
+        meta = _map(pod, "metadata")
+        return broken, restarts, _text(meta.get("creationTimestamp")), _text(meta.get("name"))
 
     best = max(pods, key=trouble)
-    return str((best.get("metadata") or {}).get("name", ""))
+    return _text(_map(best, "metadata").get("name"))
 
 
 def facts_from(trigger: Trigger, subject: Subject | None, results: list[ToolResult]) -> Facts:
@@ -169,22 +170,23 @@ def facts_from(trigger: Trigger, subject: Subject | None, results: list[ToolResu
     for result in results:
         if result.status != "ok" or not isinstance(result.data, dict):
             continue
-        if result.tool == "kubernetes_get" and result.data.get("metadata"):
+        if result.tool == "kubernetes_get" and _map(result.data, "metadata"):
             facts.found = True
             facts.object = facts.object or result.data
             if result.data.get("kind", "Pod") == "Pod":
-                facts.pod = str(result.data["metadata"].get("name", ""))
+                facts.pod = _text(result.data["metadata"].get("name"))
                 facts.values["pod"] = facts.pod
                 _pod_facts(facts, result.data)
         elif result.tool == "kubernetes_events":
-            facts.event_reasons |= {e.get("reason", "") for e in result.data.get("events", [])
-                                    if e.get("reason") and _about(e, subject, facts.pod)}
+            facts.event_reasons |= {e["reason"] for e in _maps(result.data, "events")
+                                    if isinstance(e.get("reason"), str) and e["reason"]
+                                    and _about(e, subject, facts.pod)}
     return facts
 
 
 def _about(event: dict[str, Any], subject: Subject | None, pod: str | None) -> bool:
     """An event of the subject, its pod, or an object it owns (a Deployment's ReplicaSet is named after it)."""
-    name = str((event.get("object") or {}).get("name", ""))
+    name = _text(_map(event, "object").get("name"))
     if subject is None or not name:
         return True
     return name == pod or name == subject.name or name.startswith(f"{subject.name}-")
@@ -206,48 +208,69 @@ def _base_values(trigger: Trigger, subject: Subject | None) -> dict[str, str]:
 
 
 def _pod_facts(facts: Facts, pod: dict[str, Any]) -> None:
-    spec, status = pod.get("spec") or {}, pod.get("status") or {}
-    facts.phase = status.get("phase")
-    if status.get("reason"):
+    """Pod facts; a wrong-typed field (a live cluster oddity, a hand-written bundle) counts as absent."""
+    spec, status = _map(pod, "spec"), _map(pod, "status")
+    facts.phase = status["phase"] if isinstance(status.get("phase"), str) else None
+    if isinstance(status.get("reason"), str) and status["reason"]:
         facts.pod_reasons.add(status["reason"])
-    for condition in status.get("conditions") or []:
-        if condition.get("status") != "True" and condition.get("reason"):
+    for condition in _maps(status, "conditions"):
+        if condition.get("status") != "True" and isinstance(condition.get("reason"), str) and condition["reason"]:
             facts.pod_reasons.add(condition["reason"])
-    if spec.get("nodeName"):
+    if isinstance(spec.get("nodeName"), str) and spec["nodeName"]:
         facts.values["node"] = spec["nodeName"]
-    statuses = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
-    main = status.get("containerStatuses") or []
-    facts.ready = bool(main) and all(c.get("ready") for c in main)
+    statuses = _maps(status, "initContainerStatuses") + _maps(status, "containerStatuses")
+    main = _maps(status, "containerStatuses")
+    facts.ready = bool(main) and all(c.get("ready") is True for c in main)
     for container in statuses:
         for state_key in ("state", "lastState"):
-            state = container.get(state_key) or {}
-            if (state.get("waiting") or {}).get("reason"):
-                facts.waiting_reasons.add(state["waiting"]["reason"])
-            if (state.get("terminated") or {}).get("reason"):
-                facts.terminated_reasons.add(state["terminated"]["reason"])
+            state = _map(container, state_key)
+            for kind, reasons in (("waiting", facts.waiting_reasons), ("terminated", facts.terminated_reasons)):
+                reason = _map(state, kind).get("reason")
+                if isinstance(reason, str) and reason:
+                    reasons.add(reason)
     _container_values(facts, spec, status)
-    claims = status.get("resourceClaimStatuses") or []
-    names = [c.get("resourceClaimName") for c in claims if c.get("resourceClaimName")]
-    names += [c["resourceClaimName"] for c in spec.get("resourceClaims") or [] if c.get("resourceClaimName")]
+    claims = _maps(status, "resourceClaimStatuses") + _maps(spec, "resourceClaims")
+    names = [c["resourceClaimName"] for c in claims
+             if isinstance(c.get("resourceClaimName"), str) and c["resourceClaimName"]]
     if names:
         facts.values["claim"] = names[0]
 
 
 def _container_values(facts: Facts, spec: dict[str, Any], status: dict[str, Any]) -> None:
     """`{container}`: the main container most in trouble; `{init_container}`: the init container in trouble."""
-    containers = [c.get("name", "") for c in spec.get("containers") or []]
+    containers = [_text(c.get("name")) for c in _maps(spec, "containers")]
     if containers:
-        facts.values["container"] = _most_troubled(containers, status.get("containerStatuses") or [])
-    init = [c.get("name", "") for c in spec.get("initContainers") or []]
+        facts.values["container"] = _most_troubled(containers, _maps(status, "containerStatuses"))
+    init = [_text(c.get("name")) for c in _maps(spec, "initContainers")]
     if init:
-        facts.values["init_container"] = _most_troubled(init, status.get("initContainerStatuses") or [])
+        facts.values["init_container"] = _most_troubled(init, _maps(status, "initContainerStatuses"))
 
 
 def _most_troubled(names: list[str], statuses: list[dict[str, Any]]) -> str:
     def trouble(name: str) -> tuple[int, int]:
         entry = next((s for s in statuses if s.get("name") == name), {})
-        state = entry.get("state") or {}
-        failing = bool(state.get("waiting")) or (state.get("terminated") or {}).get("exitCode", 0) != 0
-        return (int(failing) + int(not entry.get("ready", False)), int(entry.get("restartCount", 0)))
+        state = _map(entry, "state")
+        failing = bool(state.get("waiting")) or _map(state, "terminated").get("exitCode", 0) not in (0, None)
+        return (int(failing) + int(entry.get("ready") is not True), _count(entry.get("restartCount")))
 
     return max(names, key=trouble)  # max keeps the first of equals: the pod's first container by default
+
+
+def _map(obj: Any, key: str) -> dict[str, Any]:
+    """obj[key] when obj is a mapping and it is one; anything else reads as absent."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _maps(obj: Any, key: str) -> list[dict[str, Any]]:
+    """The mappings of the list obj[key]; a non-list, or items that are not mappings, read as absent."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from holmes.domain import Alert, Subject, ToolResult, Trigger
-from holmes.runbooks.facts import facts_from, most_troubled_pod, read_facts, subject_of
+from holmes.runbooks.facts import facts_from, most_troubled_pod, pod_selector, read_facts, subject_of
 from holmes.toolsets.base import ToolContext
 
 from .canned import CannedTools, pod
@@ -73,3 +73,27 @@ def test_a_question_naming_a_workload_kind_and_name_selects_it_if_it_exists(tool
     question = "the statefulset in namespace dra-test, statefulset gpu-test, shows 0/1. why?"
     facts = read_facts(Trigger(question=question), tools.registry, ToolContext())
     assert facts.subject == Subject(kind="statefulset", namespace="dra-test", name="gpu-test")
+
+
+def test_wrong_typed_pod_fields_read_as_absent_instead_of_crashing() -> None:
+    body = pod(phase="Running", conditions=["x", {"type": "Ready", "status": "False", "reason": "NotReady"}],
+               containerStatuses=["oops", {"name": "server", "ready": True, "restartCount": "many",
+                                           "state": "running", "lastState": {"terminated": "x"}}],
+               initContainerStatuses="none", resourceClaimStatuses=[1])
+    body["spec"]["containers"] = ["server-as-text", {"name": "server"}]
+    body["spec"]["initContainers"] = {"name": "init"}
+    body["spec"]["resourceClaims"] = "claims"
+    facts = facts_from(Trigger(), Subject.parse("pod llm/vllm-0"),
+                       [ToolResult(tool="kubernetes_get", status="ok", data=body),
+                        ToolResult(tool="kubernetes_events", status="ok", data={"events": ["x", {"reason": 3}]})])
+    assert facts.found and facts.phase == "Running" and facts.ready is True
+    assert facts.pod_reasons == {"NotReady"} and facts.values["container"] == "server"
+    assert "init_container" not in facts.values and "claim" not in facts.values and not facts.event_reasons
+
+
+def test_wrong_typed_workload_and_pod_list_fields_read_as_absent() -> None:
+    assert pod_selector("deployment", {"spec": {"selector": 1.5}}) is None
+    assert pod_selector("deployment", {"spec": "x"}) is None
+    odd = {"metadata": {"name": "odd"}, "status": {"containerStatuses": "x", "phase": 3}}
+    assert most_troubled_pod([odd, "not-a-pod", pod(name="b", phase="Running")]) == "odd"
+    assert most_troubled_pod([odd]) == "odd"
