@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from holmes.bundle.documents import read_document, read_documents
 from holmes.bundle.model import Bundle, IncidentSpec, LogKey
+from holmes.bundle.shape import check_shape
 from holmes.bundle.store import ObjectStore
 from holmes.errors import UserError
 
@@ -129,6 +130,7 @@ def _checked(obj: Any, where: str) -> dict[str, Any]:
         raise UserError(f"{where}: field metadata.namespace: expected a string")
     if "labels" in metadata and not isinstance(metadata["labels"], dict | None):
         raise UserError(f"{where}: field metadata.labels: expected a mapping")
+    check_shape(obj, where)
     if obj["kind"] == "Secret" and obj["apiVersion"] == "v1":
         obj = {k: v for k, v in obj.items() if k not in ("data", "stringData")}
     return obj

@@ -252,3 +252,28 @@ def test_symlink_staying_inside_the_bundle_is_kept(tmp_path: Path) -> None:
     log.write_text("hello\n")
     (log.parent / "main.previous.log").symlink_to(log)
     assert load_bundle(bundle).log_path("llm", "pod-a", "main", previous=True) is not None
+
+
+WRONG_SHAPES = [
+    ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: llm}\nspec: {containers: [main]}\n",
+     "field spec.containers[0]: expected a mapping, got a string"),
+    ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: llm}\nstatus: {conditions: [x]}\n",
+     "field status.conditions[0]: expected a mapping"),
+    ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: llm}\nspec: {tolerations: {key: a}}\n",
+     "field spec.tolerations: expected a list, got dict"),
+    ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: llm}\nstatus: running\n",
+     "field status: expected a mapping, got a string"),
+    ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: llm}\nspec: {selector: 1.5}\n",
+     "field spec.selector: expected a mapping, got a number"),
+    ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: llm}\n"
+     "spec: {template: {spec: {volumes: [1]}}}\n", "field spec.template.spec.volumes[0]: expected a mapping"),
+    ("apiVersion: v1\nkind: Node\nmetadata: {name: n}\nstatus: {conditions: Ready}\n",
+     "field status.conditions: expected a list"),
+]
+
+
+@pytest.mark.parametrize(("document", "fragment"), WRONG_SHAPES)
+def test_wrong_typed_fields_holmes_reads_name_file_document_and_field(
+        tmp_path: Path, document: str, fragment: str) -> None:
+    message = error_of(make_bundle(tmp_path, {"objs.yaml": POD.format(name="ok") + "---\n" + document}))
+    assert message.startswith("pending-gpu/cluster/objs.yaml document 2: ") and fragment in message
