@@ -141,7 +141,7 @@ class Store:
 
     def accept_alert_batches(self, batches: list[list[IncomingAlert]]) -> Future[list[list[AlertOutcome]]]:
         """Several webhook calls' alerts in one write; one list of outcomes per call."""
-        future = self.writer.submit(lambda conn: episodes.accept_many(conn, batches))
+        future = self.writer.submit(BulkOp(_accept_batches, batches))
         return self._announce(future, lambda results: any(o.action == "queued" for r in results for o in r))
 
     def create(self, trigger: Trigger) -> Future[str]:
@@ -194,6 +194,17 @@ class Store:
         with self.engine.connect() as conn:
             found = {status: count for status, count in conn.execute(stmt)}
         return {status: int(found.get(status, 0)) for status in STATUSES}
+
+
+def _accept_batches(conn: Connection, items: list[list[list[IncomingAlert]]]) -> list[list[list[AlertOutcome]]]:
+    """Several gathered writes merged into one: one episode lookup and one insert for all their alerts."""
+    outcomes = episodes.accept_many(conn, [alerts for batches in items for alerts in batches])
+    merged: list[list[list[AlertOutcome]]] = []
+    start = 0
+    for batches in items:
+        merged.append(outcomes[start:start + len(batches)])
+        start += len(batches)
+    return merged
 
 
 # engines
