@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +10,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from holmes.bundle.model import Bundle
-from holmes.replay.api import ReplayApi, Response
+from holmes.replay.api import JSON, ReplayApi, Response
+from holmes.replay.status import ApiError
+
+BODY_LIMIT = 64 * 1024  # a request body the read-only API discards while keeping the connection; larger: closed
+_CHUNK = 64 * 1024
+_LINGER_BYTES = 8 * 1024 * 1024  # after refusing a large body, drain this much so the client reads our answer
+_LINGER_S = 1.0
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -39,19 +46,85 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._answer("DELETE")
 
+    def do_OPTIONS(self) -> None:
+        self._answer("OPTIONS")
+
+    def do_TRACE(self) -> None:
+        self._answer("TRACE")
+
     def _answer(self, method: str) -> None:
-        self._discard_body()
+        try:
+            fits = self._discard_body()
+        except ApiError as exc:
+            self.close_connection = True
+            self._reply(Response(exc.code, JSON, exc.body()), method)
+            self._linger()
+            return
         path, _, query = self.path.partition("?")
         response = self.api.handle(method, path, query, self.headers.get("Accept", ""))
+        self._reply(response, method)
+        if not fits:
+            self._linger()
+
+    def _reply(self, response: Response, method: str) -> None:
         try:
             self._send(response, with_body=method != "HEAD")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-    def _discard_body(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > 0:
-            self.rfile.read(length)
+    def _discard_body(self) -> bool:
+        """Drop a small body in bounded reads; leave a large or unsized one unread (False) and close after."""
+        text = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            return False
+        if text is None:
+            return True
+        if not text.strip().isdigit():
+            raise ApiError(400, f"invalid Content-Length header: {text[:40]!r} (expected a byte count)")
+        length = int(text)
+        if length > BODY_LIMIT:
+            self.close_connection = True
+            return False
+        while length > 0:
+            chunk = self.rfile.read(min(length, _CHUNK))
+            if not chunk:
+                break
+            length -= len(chunk)
+        return True
+
+    def _linger(self) -> None:
+        """Read a little of an unread body after answering, so closing does not reset the answer away."""
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(_LINGER_S)
+            left = _LINGER_BYTES
+            while left > 0 and (chunk := self.connection.recv(_CHUNK)):
+                left -= len(chunk)
+        except OSError:
+            pass
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol errors (bad request line, unknown method) as Status JSON instead of an HTML page."""
+        code = 405 if code == 501 else code
+        text = message or explain or "bad request"
+        if code == 405 and self.command:
+            text = f"the holmes replay API is read-only: {self.command[:20]} is not allowed"
+        body = ApiError(code, text).body()
+        self.close_connection = True
+        self.request_version = self.protocol_version  # a request line too broken to parse still gets a status line
+        try:
+            self.send_response(code, message)
+            self.send_header("Content-Type", JSON)
+            self.send_header("Connection", "close")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+        except OSError:
+            return
+        self._linger()
 
     def _send(self, response: Response, with_body: bool) -> None:
         self.send_response(response.status)

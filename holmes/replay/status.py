@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 REASONS = {400: "BadRequest", 404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable", 410: "Expired",
-           500: "InternalError"}
+           413: "RequestEntityTooLarge", 414: "RequestURITooLong", 500: "InternalError"}
 
 
 class ApiError(Exception):
