@@ -24,6 +24,8 @@ def serve(
     from holmes.replay.kubeconfig import write_kubeconfig
     from holmes.replay.server import ReplayServer
 
+    if not 0 <= port <= 65535:
+        raise UserError(f"--port {port}: expected a TCP port from 0 to 65535 (0: any free port)")
     bundle = load_bundle(bundle_dir)
     server = ReplayServer(bundle, host, port)
     try:

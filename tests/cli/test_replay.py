@@ -38,3 +38,12 @@ def test_serve_prints_url_and_kubeconfig_then_stops_on_interrupt(tmp_path: Path)
         process.wait(timeout=30)
     assert process.returncode == 0
     assert not kubeconfig.parent.exists()
+
+
+def test_out_of_range_port_is_one_line_with_exit_2(tmp_path: Path) -> None:
+    for port in ("70000", "-1"):
+        done = subprocess.run([str(HOLMES), "replay", "serve", str(_bundle(tmp_path / port)), "--port", port],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2
+        assert done.stderr.strip() == f"holmes: error: --port {port}: expected a TCP port from 0 to 65535 " \
+                                      "(0: any free port)"
