@@ -30,7 +30,7 @@ def read_documents(path: Path, shown: str) -> Iterator[tuple[int, Any]]:
     try:
         yield from _documents(path)
     except yaml.reader.ReaderError as exc:
-        raise UserError(f"{shown}: not UTF-8 text ({_first_bad_byte(path) or exc.reason})") from None
+        raise UserError(f"{shown}: {_unreadable(path, exc)}") from None
     except yaml.MarkedYAMLError as exc:
         raise UserError(f"{shown}:{_line(exc)}: malformed YAML: {_problem(exc)}") from None
     except yaml.YAMLError as exc:
@@ -62,6 +62,27 @@ def read_document(path: Path, shown: str) -> Any:
     if len(documents) > 1:
         raise UserError(f"{shown}: expected one YAML document, found {len(documents)}")
     return documents[0][1] if documents else None
+
+
+def _unreadable(path: Path, exc: yaml.reader.ReaderError) -> str:
+    """Why YAML cannot read a file: bytes that are not UTF-8, or a character YAML forbids such as NUL."""
+    bad = _first_bad_byte(path)
+    if bad:
+        return f"not UTF-8 text ({bad})"
+    character = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+    if character == 0:
+        return f"contains a NUL byte (at offset {_first_nul(path)}); YAML text cannot hold one"
+    return f"contains control character 0x{character:02x} (character {exc.position}); YAML text cannot hold one"
+
+
+def _first_nul(path: Path) -> int:
+    offset = 0
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            if (found := chunk.find(b"\0")) >= 0:
+                return offset + found
+            offset += len(chunk)
+    return -1
 
 
 def _first_bad_byte(path: Path) -> str:

@@ -25,6 +25,9 @@ def load_bundle(path: str | Path) -> Bundle:
     if not root.is_dir():
         raise UserError(f"{root}: bundle directory not found")
     _refuse_escaping_links(root)
+    for name in ("cluster", "logs", "metrics"):
+        if (root / name).exists() and not (root / name).is_dir():
+            raise UserError(f"{root.name}/{name}: expected a directory, found a file")
     spec = load_spec(root)
     store = _load_objects(root)
     return Bundle(root=root, spec=spec, store=store, logs=_index_logs(root), metrics=_metrics(root))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -11,6 +13,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from holmes.bundle.store import ObjectStore, ObjectsView
 from holmes.domain import Subject, Trigger
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 
 
 class Expected(BaseModel):
@@ -37,6 +41,17 @@ class IncidentSpec(BaseModel):
     tags: list[str] = Field(default_factory=list)
     trigger: Trigger
     expected: Expected
+
+    @field_validator("captured_at", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any) -> Any:
+        """A number would pass as seconds since 1970: only an RFC3339 string with a timezone is a capture time."""
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value
+        if not (isinstance(value, str) and _RFC3339.fullmatch(value.strip())):
+            raise ValueError(f"expected an RFC3339 timestamp with a timezone such as \"2025-03-14T10:20:00Z\", "
+                             f"got {value!r}"[:160])
+        return value.strip()
 
     @field_validator("trigger", mode="before")
     @classmethod

@@ -277,3 +277,31 @@ def test_wrong_typed_fields_holmes_reads_name_file_document_and_field(
         tmp_path: Path, document: str, fragment: str) -> None:
     message = error_of(make_bundle(tmp_path, {"objs.yaml": POD.format(name="ok") + "---\n" + document}))
     assert message.startswith("pending-gpu/cluster/objs.yaml document 2: ") and fragment in message
+
+
+@pytest.mark.parametrize("captured_at", ["12", "1710411600", '"12"', '"2025-03-14"', '"2025-03-14T10:20:00"'])
+def test_captured_at_must_be_an_rfc3339_timestamp_with_a_timezone(tmp_path: Path, captured_at: str) -> None:
+    incident = INCIDENT.format(id="pending-gpu").replace('"2025-03-14T10:20:00Z"', captured_at)
+    message = error_of(make_bundle(tmp_path, incident=incident))
+    assert message.startswith("pending-gpu/incident.yaml: field captured_at: expected an RFC3339 timestamp")
+
+
+def test_captured_at_with_an_offset_is_accepted(tmp_path: Path) -> None:
+    incident = INCIDENT.format(id="pending-gpu").replace("10:20:00Z", "12:20:00+02:00")
+    assert load_bundle(make_bundle(tmp_path, incident=incident)).spec.captured_at == datetime(
+        2025, 3, 14, 10, 20, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("name", ["cluster", "logs", "metrics"])
+def test_bundle_part_that_is_a_file_is_named(tmp_path: Path, name: str) -> None:
+    bundle = make_bundle(tmp_path)
+    if name == "cluster":
+        (bundle / "cluster" / "pods.yaml").unlink()
+        (bundle / "cluster").rmdir()
+    (bundle / name).write_text("not a directory\n")
+    assert error_of(bundle) == f"pending-gpu/{name}: expected a directory, found a file"
+
+
+def test_nul_byte_in_yaml_is_named_as_such(tmp_path: Path) -> None:
+    message = error_of(make_bundle(tmp_path, {"pods.yaml": b"apiVersion: v1\nkind: Pod\x00\n"}))
+    assert message == "pending-gpu/cluster/pods.yaml: contains a NUL byte (at offset 24); YAML text cannot hold one"
