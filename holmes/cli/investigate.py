@@ -77,9 +77,10 @@ def _run(*, subject: Subject | None, question: str | None, bundle: Path | None, 
         check_subject(sources, trigger)
         with err.status(f"investigating {escape(trigger.describe())}…") as status:
             def progress(line: str) -> None:  # lines carry questions and model-chosen arguments: never markup
-                status.update(f"[dim]{escape(line)}[/]")
+                short = line if len(line) <= err.width - 4 else line[: err.width - 5] + "…"
+                status.update(f"[dim]{escape(short)}[/]")
                 if err.is_terminal:
-                    err.log(f"[dim]{escape(line)}[/]")
+                    err.print(f"[dim]· {escape(short)}[/]", highlight=False)
 
             diagnosis = investigate(trigger, settings, sources, use_llm=not no_llm, progress=progress)
     _print(diagnosis, output)

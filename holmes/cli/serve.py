@@ -51,6 +51,7 @@ def serve_cmd(
     _configure_logging()
     _warn_if_exposed(settings)
     _check_slack(settings)
+    _check_store(settings)
     from holmes.service.runtime import Tuning
 
     _serve(settings, bundle, use_llm=not no_llm, access_log=access_log,
@@ -74,6 +75,13 @@ def _settings(config: Path | None, host: str | None, port: int | None, data_dir:
             raise UserError(f"--workers {workers}: must be at least 1")
         service.workers = workers
     return settings
+
+
+def _check_store(settings: Settings) -> None:
+    """Open and close the store once before uvicorn starts, so a bad data dir or URL is one line, not a traceback."""
+    from holmes.service.store import Store
+
+    Store.open(settings.service.database_url, settings.service.data_dir).close()
 
 
 def _serve(settings: Settings, bundle: Path | None, use_llm: bool, access_log: bool, tuning: Tuning) -> None:

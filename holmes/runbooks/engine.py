@@ -40,7 +40,8 @@ def diagnose(trigger: Trigger, registry: ToolRegistry, ctx: ToolContext, library
     facts = read_facts(trigger, registry, ctx)
     say(f"read {facts.describe()}")
     matches = select_runbooks(trigger, facts, library)
-    say(f"selected {len(matches)} runbook(s): " + "; ".join(f"{m.runbook.id} ({m.explain()})" for m in matches[:5]))
+    shown = ", ".join(m.runbook.id for m in matches[:4]) + (" ..." if len(matches) > 4 else "")
+    say(f"selected {len(matches)} runbook(s) ({matches[0].explain()}): {shown}" if matches else "no runbook applies")
     known = {call_key(r.tool, r.params): r for r in facts.results}
     plan = run_plan(matches, facts.values, registry, ctx, known)
     results = list(plan.results.values())
@@ -83,9 +84,12 @@ def _gaps(facts: Facts, plan: Plan, results: list[ToolResult], winner: str | Non
             gaps.append(f"tool {tool} is not available (its data source is not configured or the toolset is "
                         f"disabled); needed by {', '.join(runbooks)}")
     answered = {r.tool for r in results if r.status != "error"}
+    winner_calls = {key for state in plan.states if state.runbook.id == winner for key in state.step_calls.values()}
     for result in results:
         if result.status != "error":
             continue
+        if winner and call_key(result.tool, result.params) not in winner_calls:
+            continue  # another runbook's missing data does not weaken a confident answer
         optional = call_key(result.tool, result.params) in plan.optional
         if (optional and result.tool in answered) or (result.tool == "kubernetes_get" and not facts.found):
             continue  # an optional call failing beside working ones (e.g. no previous log) is expected

@@ -65,7 +65,8 @@ def _unknown(ranked: list[Candidate], facts: Facts, matches: list[RunbookMatch],
     if not matches:
         summary = f"No runbook applies to this trigger ({facts.describe()}); the root cause is not determined."
     else:
-        summary = (f"Runbooks {', '.join(m.runbook.id for m in matches)} ran but none of their checks matched "
+        areas = sorted({m.runbook.id.split(".")[0] for m in matches})
+        summary = (f"{len(matches)} runbook(s) ({', '.join(areas)}) ran but none of their checks matched "
                    f"({facts.describe()}); the root cause is not determined.")
     if facts.healthy():
         summary += " The pod is Running with every container ready: nothing is failing right now."
@@ -76,8 +77,12 @@ def _unknown(ranked: list[Candidate], facts: Facts, matches: list[RunbookMatch],
     elif key_evidence(results):
         summary += " The key lines gathered are cited as evidence."
     cause = taxonomy.get(UNKNOWN)
+    remediation = list(cause.remediation if cause else [])
+    if facts.healthy() and not weak:
+        remediation = ["Nothing to fix now. If the problem comes back, ask again while it is happening, or name the "
+                       "failing pod, alert or time."]
     return Diagnosis(root_cause=UNKNOWN, title=cause.title if cause else "", summary=summary, confidence=0.0,
-                     evidence=key_evidence(results), remediation=list(cause.remediation if cause else []),
+                     evidence=key_evidence(results), remediation=remediation,
                      affected_resources=[facts.subject.ref()] if facts.subject else [],
                      runbooks_used=list(dict.fromkeys([f.runbook for f in weak] + [m.runbook.id for m in matches])),
                      alternatives=weak, hypotheses=hypotheses,

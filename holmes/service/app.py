@@ -163,7 +163,7 @@ def _add_api_routes(app: FastAPI, service: Service) -> None:
         since: Annotated[datetime | None, Query(description="Created at or after (RFC 3339).")] = None,
         until: Annotated[datetime | None, Query(description="Created before (RFC 3339).")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     ) -> InvestigationList:
         """Newest first, filtered by status, alert name, namespace, fingerprint and creation time."""
         where = ListFilter(status=status, alertname=alertname, namespace=namespace, fingerprint=fingerprint,

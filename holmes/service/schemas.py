@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from holmes.domain import Diagnosis, Subject, Trigger
 from holmes.service.store import InvestigationRecord
@@ -27,10 +27,29 @@ class InvestigationRequest(BaseModel):
             raise ValueError("give a question, a subject, or both")
         return self
 
+    @field_validator("subject")
+    @classmethod
+    def _readable_subject(cls, value: str | None) -> str | None:
+        if value and value.strip():
+            _check_subject(Subject.parse(value))
+        return value
+
     def trigger(self) -> Trigger:
         subject = Subject.parse(self.subject) if self.subject and self.subject.strip() else None
         question = self.question.strip() if self.question and self.question.strip() else None
         return Trigger(question=question, subject=subject)
+
+
+def _check_subject(subject: Subject) -> None:
+    """A kind holmes can read, with a namespace when the kind is namespaced: refused up front, not after a run."""
+    from holmes.sources.kube import KINDS, KubeError, normalize_kind
+
+    try:
+        kind = normalize_kind(subject.kind)
+    except KubeError as exc:
+        raise ValueError(str(exc)) from None
+    if KINDS[kind][2] and not subject.namespace:
+        raise ValueError(f"{kind} is namespaced: write it as '{kind} NAMESPACE/NAME'")
 
 
 class Links(BaseModel):

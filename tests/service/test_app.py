@@ -214,3 +214,18 @@ def test_webhook_is_documented_in_openapi_and_accepts_only_post(client: TestClie
     response = client.get(WEBHOOK)
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
+
+
+def test_subject_of_an_unknown_kind_or_without_its_namespace_is_400_before_anything_runs(
+        client: TestClient, fake: FakeInvestigator) -> None:
+    for subject, words in (("frobnicator x/y", "unknown kind"), ("pod nope", "namespaced"),
+                           ("secret llm/hf-token", "Secrets")):
+        response = client.post("/api/v1/investigations", json={"subject": subject})
+        assert response.status_code == 400, subject
+        assert words in response.text
+    assert fake.calls == []
+
+
+def test_absurd_list_offset_is_a_400_not_a_500(client: TestClient) -> None:
+    response = client.get("/api/v1/investigations", params={"offset": "99999999999999999999"})
+    assert response.status_code == 400
