@@ -26,14 +26,28 @@ def _user_dirs(extra: list[Path] | None, config: Path | None) -> list[Path]:
     return [Path(d).expanduser() for d in settings.runbook_dirs] + list(extra or [])
 
 
-def _known_tools() -> set[str] | None:
-    """Every built-in tool name, configured or not, so validation can catch typos in `tool:`."""
+def _tool_params() -> dict[str, set[str]] | None:
+    """Every built-in tool (configured or not) with its parameter names, so validation catches typos in steps."""
     from holmes.toolsets.catalog import BUILTIN_MODULES, load_implementations
 
     try:
-        return set(load_implementations(BUILTIN_MODULES)) or None
+        tools = load_implementations(BUILTIN_MODULES)
     except UserError:
         return None
+    params: dict[str, set[str]] = {}
+    for name, tool in tools.items():
+        fields = tool.params.model_fields
+        params[name] = set(fields) | {f.alias for f in fields.values() if f.alias}
+    return params or None
+
+
+def _builtin_ids() -> dict[str, str]:
+    """Built-in runbook ids by file: a user runbook reusing one is refused when investigations load both."""
+    from holmes.runbooks.library import check_files, runbook_files
+    from holmes.runbooks.paths import BUILTIN_DIR
+
+    library, _ = check_files(runbook_files([BUILTIN_DIR]))
+    return dict(library.origins)
 
 
 def _check_output(output: str, allowed: tuple[str, ...]) -> None:
@@ -91,7 +105,9 @@ def validate_runbooks(paths: list[Path] | None = typer.Argument(None, help="File
 
     targets = list(paths) if paths else [BUILTIN_DIR, *_user_dirs(None, config)]
     files = runbook_files(targets)
-    library, problems = check_files(files, known_tools=_known_tools())
+    tool_params = _tool_params()
+    library, problems = check_files(files, known_tools=set(tool_params) if tool_params else None,
+                                    tool_params=tool_params, taken=_builtin_ids())
     for problem in problems:
         typer.echo(str(problem), err=True)
     if problems:

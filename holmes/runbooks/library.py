@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -67,20 +67,28 @@ def runbook_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def check_files(files: Sequence[Path], taxonomy: Taxonomy | None = None,
-                known_tools: set[str] | None = None) -> tuple[Library, list[Problem]]:
-    """Parse and validate every file; return the valid runbooks and every problem found."""
+def check_files(files: Sequence[Path], taxonomy: Taxonomy | None = None, known_tools: set[str] | None = None,
+                tool_params: Mapping[str, Collection[str]] | None = None,
+                taken: Mapping[str, str] | None = None) -> tuple[Library, list[Problem]]:
+    """Parse and validate every file; return the valid runbooks and every problem found.
+
+    `tool_params`: each known tool's parameter names (steps naming others are problems); `taken`: runbook ids
+    already defined elsewhere (the built-in library when user files are checked alone), by their file.
+    """
     taxonomy = taxonomy or load_taxonomy()
     library = Library()
     problems: list[Problem] = []
+    checked = {path.resolve() for path in files}
+    elsewhere = {rb_id: origin for rb_id, origin in (taken or {}).items() if Path(origin).resolve() not in checked}
     for path in files:
         runbook, found = _parse_file(str(path), *_stamp(path))
         problems.extend(found)
         if runbook is None:
             continue
-        semantic = _semantic_problems(runbook, taxonomy, known_tools)
-        if runbook.id in library.origins:
-            semantic.append((("id",), f"runbook id '{runbook.id}' is also defined in {library.origins[runbook.id]}"))
+        semantic = _semantic_problems(runbook, taxonomy, known_tools) + _param_problems(runbook, tool_params)
+        origin = library.origins.get(runbook.id) or elsewhere.get(runbook.id)
+        if origin is not None:
+            semantic.append((("id",), f"runbook id '{runbook.id}' is also defined in {origin}"))
         if semantic:
             lines = yaml_lines.line_map(path.read_text(encoding="utf-8"))
             problems.extend(Problem(str(path), yaml_lines.line_of(lines, loc), _dotted(loc), message)
@@ -180,6 +188,19 @@ def _semantic_problems(runbook: Runbook, taxonomy: Taxonomy, known_tools: set[st
         if check.root_cause not in taxonomy or check.root_cause == UNKNOWN:
             problems.append(((*where, "root_cause"), f"'{check.root_cause}' is not a root-cause id of the taxonomy"))
         problems.extend(_check_problems(check, where, set(step_ids), usable))
+    return problems
+
+
+def _param_problems(runbook: Runbook, tool_params: Mapping[str, Collection[str]] | None) -> list[tuple[Loc, str]]:
+    """Step params the tool does not take: the call would fail at run time."""
+    problems: list[tuple[Loc, str]] = []
+    for index, step in enumerate(runbook.steps):
+        known = (tool_params or {}).get(step.tool)
+        if known is None:
+            continue
+        for name in sorted(set(step.params) - set(known)):
+            problems.append((("steps", index, "params", name), f"unknown parameter of tool {step.tool} "
+                                                               f"(known: {', '.join(sorted(known)) or 'none'})"))
     return problems
 
 

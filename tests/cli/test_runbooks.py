@@ -89,3 +89,28 @@ def test_taxonomy_lists_every_root_cause_as_json(capsys, monkeypatch, tmp_path) 
     code, out, _ = run(["taxonomy", "-o", "json"], capsys, monkeypatch, tmp_path)
     ids = [entry["id"] for entry in json.loads(out)]
     assert code == 0 and "dra.deviceclass_missing" in ids and ids[-1] == "unknown"
+
+
+def test_validate_reports_a_user_runbook_reusing_a_builtin_id(capsys, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from holmes.runbooks.library import check_files, runbook_files
+    from holmes.runbooks.paths import BUILTIN_DIR
+
+    builtin = next(iter(check_files(runbook_files([BUILTIN_DIR]))[0]))
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "copy.yaml").write_text(GOOD.replace("user.pending-taint", builtin.id), encoding="utf-8")
+    code, _, err = run(["runbooks", "validate", str(user)], capsys, monkeypatch, tmp_path)
+    assert code == 1
+    assert f"{user / 'copy.yaml'}:1: id: runbook id '{builtin.id}' is also defined in " in err
+    code, out, _ = run(["runbooks", "validate", str(BUILTIN_DIR)], capsys, monkeypatch, tmp_path)
+    assert code == 0 and out.startswith("ok: ")
+
+
+def test_validate_reports_a_step_param_the_tool_does_not_take(capsys, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    broken = tmp_path / "typo.yaml"
+    broken.write_text(GOOD.replace('kind: Pod, name: "{pod}"', 'kind: Pod, nom: "{pod}"'), encoding="utf-8")
+    code, _, err = run(["runbooks", "validate", str(broken)], capsys, monkeypatch, tmp_path)
+    assert code == 1
+    line = next(line for line in err.splitlines() if "steps[0].params.nom" in line)
+    assert line.startswith(f"{broken}:6: steps[0].params.nom: unknown parameter of tool kubernetes_events (known: ")
+    assert "name" in line.partition("(known: ")[2] and "namespace" in line.partition("(known: ")[2]
