@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 CHUNK = 64 * 1024
+_STAMP_MAX = 64  # more than any leading RFC3339 timestamp and its space
 _TIMESTAMP_RE = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d) ")
 
 
@@ -95,9 +96,9 @@ def _next_stamped_line(log: BinaryIO, offset: int, limit: int) -> tuple[int, flo
     """(start offset, time) of the first timestamped line starting after `offset`, looking until `limit`."""
     log.seek(offset)
     if offset > 0:
-        log.readline()  # finish the line we landed in
+        _line_head(log)  # finish the line we landed in
     while (position := log.tell()) < limit:
-        line = log.readline()
+        line = _line_head(log)
         if not line:
             return None
         stamp = line_time(line)
@@ -111,13 +112,25 @@ def _first_at_or_after(log: BinaryIO, offset: int, end: int, cutoff: float) -> i
     if offset > 0:
         log.seek(offset - 1)
         if log.read(1) != b"\n":
-            log.readline()
+            _line_head(log)
     while (position := log.tell()) < end:
-        line = log.readline()
+        line = _line_head(log)
+        if not line:
+            return end
         stamp = line_time(line)
         if stamp is not None and stamp >= cutoff:
             return position
     return end
+
+
+def _line_head(log: BinaryIO) -> bytes:
+    """The start of the next line (enough for its timestamp), leaving the file after that line: bounded reads,
+    so a log with no newline is never held whole."""
+    head = log.readline(CHUNK)
+    if head and not head.endswith(b"\n"):
+        while (rest := log.readline(CHUNK)) and not rest.endswith(b"\n"):
+            pass
+    return head
 
 
 def _chunks(log: BinaryIO, start: int, end: int) -> Iterator[bytes]:
@@ -132,14 +145,27 @@ def _chunks(log: BinaryIO, start: int, end: int) -> Iterator[bytes]:
 
 
 def _without_timestamps(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """Drop the leading timestamp of each line (the API adds them only when asked)."""
+    """Drop the leading timestamp of each line (the API adds them only when asked).
+
+    A line's unfinished end is held only until its start can be judged, so a huge line streams in chunks.
+    """
     pending = b""
+    continuing = False  # pending is the rest of a line whose start was already sent
     for block in chunks:
         lines = (pending + block).split(b"\n")
         pending = lines.pop()
-        yield b"".join(_strip(line) + b"\n" for line in lines)
+        out = [line if index == 0 and continuing else _strip(line) for index, line in enumerate(lines)]
+        if lines:
+            out.append(b"")
+            continuing = False
+        text = b"\n".join(out)
+        if len(pending) > _STAMP_MAX:
+            text += pending if continuing else _strip(pending)
+            pending, continuing = b"", True
+        if text:
+            yield text
     if pending:
-        yield _strip(pending)
+        yield pending if continuing else _strip(pending)
 
 
 def _strip(line: bytes) -> bytes:

@@ -167,3 +167,28 @@ def test_log_without_trailing_newline_tails_its_last_line(tmp_path: Path) -> Non
     path = tmp_path / "c.log"
     path.write_text("one\ntwo\nthree")
     assert _read(path, LogWindow(tail_lines=2)) == "two\nthree"
+
+
+def _peak_while_reading(path: Path, window: LogWindow) -> tuple[int, int, bytes]:
+    """(largest chunk, peak traced memory, first bytes) of serving `path` through `window`."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        largest, first = 0, b""
+        for chunk in read_log(path, window):
+            largest = max(largest, len(chunk))
+            first = first or chunk[:40]
+        return largest, tracemalloc.get_traced_memory()[1], first
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("window", [LogWindow(), LogWindow(since=datetime(2025, 3, 14, 10, 0, tzinfo=UTC))])
+def test_a_log_without_newlines_streams_in_bounded_chunks(tmp_path: Path, window: LogWindow) -> None:
+    log = tmp_path / "huge.log"
+    size = 8 * 1024 * 1024
+    log.write_bytes(b"2025-03-14T10:05:00Z " + b"x" * size)
+    largest, peak, first = _peak_while_reading(log, window)
+    assert first == b"x" * 40  # the timestamp of the line's start is still dropped
+    assert largest <= 128 * 1024 and peak < 2 * 1024 * 1024
