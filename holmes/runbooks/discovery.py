@@ -15,7 +15,19 @@ _KIND_WORDS = {"deployment": "deployment", "statefulset": "statefulset", "daemon
 _KIND_MENTION = re.compile(r"\b(" + "|".join(_KIND_WORDS) + r")\s+([a-z0-9][a-z0-9.-]*[a-z0-9])\b")
 _STOPWORDS = {"in", "on", "of", "is", "was", "has", "the", "that", "and", "for", "with", "from", "keeps", "never"}
 _GENERIC = {"pod", "pods", "node", "nodes", "the", "and", "why", "what", "with", "from", "vllm", "model", "models",
-            "gpu", "gpus", "deployment", "namespace", "pending", "running", "restart", "restarts", "starts"}
+            "gpu", "gpus", "deployment", "namespace", "pending", "running", "restart", "restarts", "starts",
+            "does", "doesn", "keeps", "stuck", "since", "after", "before", "about", "there", "this", "that", "these",
+            "those", "have", "been", "were", "when", "where", "which", "while", "still", "never", "again", "always",
+            "because", "should", "would", "could", "into", "just", "only", "some", "every", "other", "same",
+            "crash", "crashes", "crashing", "crashloop", "failing", "fails", "failed", "broken", "working",
+            "healthy", "ready", "serving", "start", "started", "starting", "scheduling", "schedule", "scheduled",
+            "memory", "cuda", "error", "errors", "minutes", "hours", "today", "yesterday", "morning", "cluster",
+            "container", "containers", "image", "going", "wrong", "happening", "anything", "something", "getting",
+            "comes", "come", "free", "work", "works", "show", "shows", "says", "said", "team", "down"}
+# words in a question that say which kind of trouble the pod is in
+_SYMPTOMS = (("pending", ("pending", "schedul", "unschedulable")),
+             ("crash", ("crash", "restart", "oom", "killed", "backoff")),
+             ("evicted", ("evict",)))
 
 
 def subject_from_question(question: str, registry: ToolRegistry,
@@ -38,7 +50,7 @@ def subject_from_question(question: str, registry: ToolRegistry,
     results += _run(registry, ctx, params)
     pods = _items(results[-1])
     words = [w for w in _TOKEN.findall(text) if _name_like(w) and w not in namespaces]
-    chosen = _best_pod(pods, words)
+    chosen = _best_pod(pods, words, _symptom(text))
     if chosen is None:
         return None, results
     return Subject(kind="pod", namespace=(chosen.get("metadata") or {}).get("namespace"), name=_name(chosen)), results
@@ -75,22 +87,43 @@ def _mentioned_namespace(text: str, namespaces: set[str]) -> str | None:
 
 
 def _name_like(word: str) -> bool:
-    """Words that look like object names: 'codellama-vllm', 'llama3', not 'the' or 'pending'."""
-    return len(word) >= 4 and word not in _GENERIC and ("-" in word or any(c.isdigit() for c in word))
+    """Words that may be (part of) object names: 'codellama-vllm', 'llama3', 'kvcache'; not 'the' or 'pending'."""
+    return len(word) >= 4 and word not in _GENERIC
 
 
-def _best_pod(pods: list[dict[str, Any]], words: list[str]) -> dict[str, Any] | None:
-    def score(pod: dict[str, Any]) -> tuple[int, int]:
+def _symptom(text: str) -> str | None:
+    for symptom, stems in _SYMPTOMS:
+        if any(stem in text for stem in stems):
+            return symptom
+    return None
+
+
+def _shows(pod: dict[str, Any], symptom: str | None) -> bool:
+    status = pod.get("status") or {}
+    if symptom == "pending":
+        return status.get("phase") == "Pending" and not status.get("containerStatuses")
+    if symptom == "evicted":
+        return status.get("reason") == "Evicted"
+    if symptom == "crash":
+        statuses = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+        return any(int(s.get("restartCount", 0)) > 0 or (s.get("lastState") or {}).get("terminated")
+                   for s in statuses if isinstance(s, dict))
+    return False
+
+
+def _best_pod(pods: list[dict[str, Any]], words: list[str], symptom: str | None = None) -> dict[str, Any] | None:
+    """The pod the question names best; among equals the one showing the trouble the question describes."""
+    def score(pod: dict[str, Any]) -> tuple[int, int, int]:
         name = _name(pod)
         matched = max((len(w) for w in words if w in name), default=0)
-        return matched, _trouble(pod)
+        return matched, int(_shows(pod, symptom)), _trouble(pod)
 
     ranked = sorted(pods, key=score, reverse=True)
     if not ranked:
         return None
     best = ranked[0]
-    matched, trouble = score(best)
-    return best if matched or trouble else None
+    matched, shows, trouble = score(best)
+    return best if matched or shows or trouble else None
 
 
 def _trouble(pod: dict[str, Any]) -> int:
