@@ -38,7 +38,8 @@ def capture_cmd(
         if sources.kube is None:
             raise UserError("no Kubernetes API to capture from: " + "; ".join(sources.gaps))
         try:
-            path = capture(sources.kube, out, trigger, prometheus=sources.prometheus, now=sources.now)
+            scope = Subject.parse(f"{kind} {target}") if alert is not None and kind and target else None
+            path = capture(sources.kube, out, trigger, prometheus=sources.prometheus, now=sources.now, scope=scope)
         except KubeError as exc:  # an unknown kind, an API that refuses: the user's scope, said in one line
             raise UserError(f"cannot capture {trigger.describe()}: {exc}") from None
     typer.echo(f"wrote {path} (fill in the expected block of {path / 'incident.yaml'})")

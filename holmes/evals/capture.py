@@ -60,15 +60,19 @@ class Capture:
 
 def capture(kube: KubeReader, out: Path, trigger: Trigger, *, prometheus: Any = None,
             now: datetime | None = None, limits: CaptureLimits | None = None,
-            redact: Callable[[str], str] | None = None, incident_id: str | None = None) -> Path:
-    """Capture the scope of `trigger` (a pod, a namespace, or an alert's labels) into bundle directory `out`."""
+            redact: Callable[[str], str] | None = None, incident_id: str | None = None,
+            scope: Subject | None = None) -> Path:
+    """Capture the scope (given, or the trigger's pod, namespace or alert labels) into bundle directory `out`.
+
+    The trigger is recorded as it is; `scope` only says what to read, e.g. the pod a question turned out to be about.
+    """
     limits = limits or CaptureLimits()
     now = now or datetime.now(UTC)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: is a file; --out takes a new or empty directory")
     if out.exists() and any(out.iterdir()):
         raise UserError(f"{out}: directory exists and is not empty")
-    namespace, pods = _scope(kube, trigger, limits)
+    namespace, pods = _scope(kube, Trigger(subject=scope) if scope else trigger, limits)
     found = Capture()
     for pod in pods:
         found.add(pod)
