@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from holmes.errors import UserError
 
+MODEL_PATHS = ("/chat/completions", "/completions", "/responses", "/embeddings")
+
 
 @dataclass(frozen=True)
 class CassettePolicy:
@@ -23,16 +25,19 @@ class CassettePolicy:
         return self.directory / f"{incident_id}--{model}.yaml"
 
     def use(self, incident_id: str) -> AbstractContextManager[Any]:
-        """Only requests to the model are recorded: the replay API and Prometheus stay live."""
+        """Only requests to the model are recorded: the replay API and Prometheus stay live.
+
+        Model calls are told apart by their OpenAI-style path, not their host, so a cassette recorded against one
+        server address replays against another (or against none).
+        """
         import vcr
 
         path = self.path_for(incident_id)
         if self.mode == "replay" and not path.exists():
             raise UserError(f"{path}: no cassette recorded for this incident and model (run with --record-llm)")
-        base = self.llm_base_url.rstrip("/")
 
         def only_model(request: Any) -> Any:
-            return request if not base or request.uri.startswith(base) else None
+            return request if request.path.endswith(MODEL_PATHS) else None
 
         recorder = vcr.VCR(record_mode="all" if self.mode == "record" else "none", match_on=("method", "path"),
                            filter_headers=["authorization", "api-key", "x-api-key"],
