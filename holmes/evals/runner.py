@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from holmes.config import Settings
+from holmes.domain import Diagnosis
 from holmes.evals.cassettes import CassettePolicy, no_cassette
 from holmes.evals.score import Expected, score
 
@@ -49,10 +50,10 @@ def find_bundles(paths: Iterable[Path]) -> list[Path]:
 
 
 def run_incident(bundle_dir: Path, settings: Settings, *, use_llm: bool, repeat: int = 0,
-                 investigate_fn: Callable[..., object] | None = None,
+                 investigate_fn: Callable[..., Diagnosis] | None = None,
                  cassettes: CassettePolicy | None = None) -> IncidentRun:
     """One replay: never raises; a broken bundle or a failing model is an `error` run."""
-    from holmes.bundle.loader import load_bundle
+    from holmes.bundle.loader import load_spec
     from holmes.investigation import investigate, open_sources
 
     started = time.perf_counter()
@@ -60,7 +61,7 @@ def run_incident(bundle_dir: Path, settings: Settings, *, use_llm: bool, repeat:
     try:
         if not bundle_dir.is_dir():
             raise FileNotFoundError(f"{bundle_dir}: bundle directory not found")
-        spec = load_bundle(bundle_dir).spec
+        spec = load_spec(bundle_dir)  # the objects are loaded once, by open_sources
         expected = Expected.model_validate(spec.expected.model_dump())
         check_expected(bundle_dir, spec.id, expected)
         base.id, base.tags = spec.id, list(spec.tags)
@@ -72,17 +73,17 @@ def run_incident(bundle_dir: Path, settings: Settings, *, use_llm: bool, repeat:
         base.error = _one_line(exc)
         base.wall_s = round(time.perf_counter() - started, 3)
         return base
-    result = score(diagnosis, expected)  # type: ignore[arg-type]
-    usage = diagnosis.usage  # type: ignore[attr-defined]
+    result = score(diagnosis, expected)
+    usage = diagnosis.usage
     return base.model_copy(update={
         "verdict": "pass" if result.passed else "fail",
-        "root_cause": diagnosis.root_cause,  # type: ignore[attr-defined]
-        "confidence": diagnosis.confidence,  # type: ignore[attr-defined]
+        "root_cause": diagnosis.root_cause,
+        "confidence": diagnosis.confidence,
         "evidence_recall": result.evidence_recall, "evidence_missing": result.evidence_missing,
         "remediation_recall": result.remediation_recall, "forbidden_hits": result.forbidden_hits,
         "steps": usage.steps, "tool_calls": usage.tool_calls, "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens, "cost": usage.cost,
-        "degraded": diagnosis.degraded,  # type: ignore[attr-defined]
+        "degraded": diagnosis.degraded,
         "wall_s": round(time.perf_counter() - started, 3)})
 
 
