@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,6 +18,15 @@ from holmes.questions import subject_in_question
 BUNDLE_HELP = "Investigate a recorded incident (a bundle directory) served by the replay API; no cluster needed."
 
 
+# the options `investigate` and `ask` share
+BundleOption = Annotated[Path | None, typer.Option("--bundle", "-b", help=BUNDLE_HELP)]
+OutputOption = Annotated[str, typer.Option("-o", "--output", help="text, markdown or json")]
+NoLlmOption = Annotated[bool, typer.Option("--no-llm", help="Use the runbook engine alone, even with a model "
+                                                             "configured.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default: user config dir).")]
+RunbooksOption = Annotated[list[Path], typer.Option("--runbooks", help="Extra runbook directory or file (repeatable).")]
+
+
 def register(app: typer.Typer) -> None:
     app.command("investigate")(investigate_cmd)
     app.command("ask")(ask_cmd)
@@ -25,11 +35,11 @@ def register(app: typer.Typer) -> None:
 def investigate_cmd(
     kind: str | None = typer.Argument(None, help="Kind of the subject, e.g. pod, node, deployment."),
     target: str | None = typer.Argument(None, help="NAMESPACE/NAME (or NAME for cluster-scoped kinds)."),
-    bundle: Path | None = typer.Option(None, "--bundle", "-b", help=BUNDLE_HELP),
-    output: str = typer.Option("text", "-o", "--output", help="text, markdown or json"),
-    no_llm: bool = typer.Option(False, "--no-llm", help="Use the runbook engine alone, even with a model configured."),
-    config: Path | None = typer.Option(None, "--config", help="Config file (default: user config dir)."),
-    runbooks: list[Path] = typer.Option([], "--runbooks", help="Extra runbook directory or file (repeatable)."),
+    bundle: BundleOption = None,
+    output: OutputOption = "text",
+    no_llm: NoLlmOption = False,
+    config: ConfigOption = None,
+    runbooks: RunbooksOption = [],  # noqa: B006 (typer copies the default)
 ) -> None:
     """Investigate a subject (`holmes investigate pod llm/vllm-0`) or a bundle's own trigger (`--bundle DIR`)."""
     if kind and not target:
@@ -41,11 +51,11 @@ def investigate_cmd(
 
 def ask_cmd(
     question: str = typer.Argument(..., help="A question in plain words, e.g. 'why is pod llm/vllm-0 pending?'"),
-    bundle: Path | None = typer.Option(None, "--bundle", "-b", help=BUNDLE_HELP),
-    output: str = typer.Option("text", "-o", "--output", help="text, markdown or json"),
-    no_llm: bool = typer.Option(False, "--no-llm", help="Use the runbook engine alone, even with a model configured."),
-    config: Path | None = typer.Option(None, "--config", help="Config file (default: user config dir)."),
-    runbooks: list[Path] = typer.Option([], "--runbooks", help="Extra runbook directory or file (repeatable)."),
+    bundle: BundleOption = None,
+    output: OutputOption = "text",
+    no_llm: NoLlmOption = False,
+    config: ConfigOption = None,
+    runbooks: RunbooksOption = [],  # noqa: B006 (typer copies the default)
 ) -> None:
     """Ask a question; the agent answers when a model is configured, the runbook engine otherwise."""
     if not question.strip():
