@@ -130,6 +130,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Cache-Control", "no-cache, private")
+        if self.close_connection:  # say so, or a client may reuse the connection while we are closing it
+            self.send_header("Connection", "close")
         if isinstance(response.body, bytes):
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
